@@ -1,0 +1,284 @@
+//! Facts: the typed model of a host that rules and `virt-doctor facts`
+//! see, built from [`HostData`] with overlapping sources reconciled and
+//! derived values computed.
+//!
+//! The JSON form is a versioned contract documented in
+//! `docs/facts-schema.md`. Absent data is `null`, never a made-up default:
+//! a rule must be able to tell "swap is 0" from "we could not read swap".
+
+mod cpu;
+mod derived;
+mod numa;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::parse::block::BlockQueue;
+use crate::parse::diskstats::DiskStat;
+use crate::parse::domain::Domain;
+use crate::parse::loadavg::Loadavg;
+use crate::parse::netdev::NetDev;
+use crate::parse::pressure::Pressure;
+use crate::snapshot::{Kind, Snapshot};
+use crate::sources::{self, DomainOrigin, HostData, LogFile, SourceStatus};
+
+pub use cpu::CpuFacts;
+pub use derived::Derived;
+pub use numa::{NumaFacts, NumaNodeFacts};
+
+pub const SCHEMA: &str = "virt-doctor/facts/v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub schema: &'static str,
+    pub target: Target,
+    pub host: Host,
+    pub domains: Vec<DomainFacts>,
+    pub derived: Derived,
+    pub logs: Vec<LogFile>,
+    pub sources: Vec<SourceStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub kind: Kind,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    pub hostname: Option<String>,
+    pub kernel: Option<String>,
+    pub cmdline: Option<String>,
+    pub cpu: CpuFacts,
+    pub memory: MemoryFacts,
+    pub hugepages: Vec<HugepageFacts>,
+    pub numa: NumaFacts,
+    pub block: Vec<BlockFacts>,
+    pub sysctl: BTreeMap<String, String>,
+    pub thp: ThpFacts,
+    /// `sys/kernel/mm/ksm/*` counters by file name; `null` when not captured.
+    pub ksm: Option<BTreeMap<String, u64>>,
+    pub pressure: BTreeMap<String, Pressure>,
+    pub loadavg: Option<Loadavg>,
+    pub uptime_seconds: Option<f64>,
+    /// Seconds since the Unix epoch (`btime` in `/proc/stat`).
+    pub boot_time: Option<i64>,
+    pub devices: DeviceFacts,
+    pub diskstats: Option<Vec<DiskStat>>,
+    pub net: Option<Vec<NetDev>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MemoryFacts {
+    pub total_kib: Option<u64>,
+    pub available_kib: Option<u64>,
+    pub free_kib: Option<u64>,
+    pub swap_total_kib: Option<u64>,
+    pub swap_free_kib: Option<u64>,
+    pub committed_as_kib: Option<u64>,
+    pub commit_limit_kib: Option<u64>,
+    pub anon_hugepages_kib: Option<u64>,
+    /// Where these came from: `meminfo` or `free` (a sosreport fallback
+    /// that lacks the commit figures).
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HugepageFacts {
+    pub size_kib: u64,
+    pub total: Option<u64>,
+    pub free: Option<u64>,
+    pub reserved: Option<u64>,
+    pub surplus: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockFacts {
+    pub name: String,
+    #[serde(flatten)]
+    pub queue: BlockQueue,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ThpFacts {
+    pub enabled: Option<String>,
+    pub defrag: Option<String>,
+}
+
+/// Presence of device nodes; `null` when the snapshot cannot tell.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeviceFacts {
+    pub kvm: Option<bool>,
+    pub vhost_net: Option<bool>,
+    pub tun: Option<bool>,
+    pub vhost_vsock: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainFacts {
+    #[serde(flatten)]
+    pub domain: Domain,
+    /// Which definition was used: `live`, `dumpxml` or `persistent`.
+    pub origin: DomainOrigin,
+    pub source_path: String,
+    /// Running at capture time (a live status file exists). `false` only
+    /// says no status file was captured.
+    pub active: bool,
+    pub persistent: bool,
+    pub snapshots: SnapshotFacts,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotFacts {
+    pub count: usize,
+    pub internal: usize,
+    pub external: usize,
+    pub oldest_creation_time: Option<i64>,
+    pub newest_creation_time: Option<i64>,
+}
+
+/// Read, parse and model everything in `snap`.
+pub fn gather(snap: &Snapshot) -> Facts {
+    let (data, statuses) = sources::load(snap);
+    build(
+        &data,
+        statuses,
+        Target {
+            kind: snap.kind(),
+            path: snap.origin().display().to_string(),
+        },
+    )
+}
+
+pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Facts {
+    let host = Host {
+        hostname: data.hostname.clone(),
+        kernel: data.kernel.clone(),
+        cmdline: data.cmdline.as_ref().map(|c| c.raw.clone()),
+        cpu: cpu::build(data),
+        memory: memory(data),
+        hugepages: hugepages(data),
+        numa: numa::build(data),
+        block: data
+            .block
+            .iter()
+            .map(|(name, queue)| BlockFacts {
+                name: name.clone(),
+                queue: queue.clone(),
+            })
+            .collect(),
+        sysctl: data.sysctl.clone(),
+        thp: ThpFacts {
+            enabled: data.thp_enabled.clone(),
+            defrag: data.thp_defrag.clone(),
+        },
+        ksm: (!data.ksm.is_empty()).then(|| data.ksm.clone()),
+        pressure: data.pressure.clone(),
+        loadavg: data.loadavg.clone(),
+        uptime_seconds: data.uptime_seconds,
+        boot_time: data.stat.as_ref().and_then(|s| s.btime),
+        devices: DeviceFacts {
+            kvm: data.devices.get("kvm").copied(),
+            vhost_net: data.devices.get("vhost-net").copied(),
+            tun: data.devices.get("net/tun").copied(),
+            vhost_vsock: data.devices.get("vhost-vsock").copied(),
+        },
+        diskstats: data.diskstats.clone(),
+        net: data.netdev.clone(),
+    };
+    let domains: Vec<DomainFacts> = data
+        .domains
+        .values()
+        .map(|e| DomainFacts {
+            domain: e.domain.clone(),
+            origin: e.origin,
+            source_path: e.path.clone(),
+            active: e.active,
+            persistent: e.persistent,
+            snapshots: snapshot_facts(data, &e.domain.name),
+        })
+        .collect();
+    let derived = derived::build(&host, &domains);
+    Facts {
+        schema: SCHEMA,
+        target,
+        host,
+        domains,
+        derived,
+        logs: data.logs.clone(),
+        sources,
+    }
+}
+
+fn memory(data: &HostData) -> MemoryFacts {
+    let Some(m) = &data.meminfo else {
+        return MemoryFacts::default();
+    };
+    MemoryFacts {
+        total_kib: m.get("MemTotal"),
+        available_kib: m.get("MemAvailable"),
+        free_kib: m.get("MemFree"),
+        swap_total_kib: m.get("SwapTotal"),
+        swap_free_kib: m.get("SwapFree"),
+        committed_as_kib: m.get("Committed_AS"),
+        commit_limit_kib: m.get("CommitLimit"),
+        anon_hugepages_kib: m.get("AnonHugePages"),
+        source: Some(
+            if m.get("Committed_AS").is_some() || m.get("Buffers").is_some() {
+                "meminfo".into()
+            } else {
+                "free".into()
+            },
+        ),
+    }
+}
+
+/// sysfs pools when captured; otherwise the default-size pool that
+/// `/proc/meminfo` summarises.
+fn hugepages(data: &HostData) -> Vec<HugepageFacts> {
+    if !data.hugepages.is_empty() {
+        return data
+            .hugepages
+            .iter()
+            .map(|(size, p)| HugepageFacts {
+                size_kib: *size,
+                total: p.total,
+                free: p.free,
+                reserved: p.reserved,
+                surplus: p.surplus,
+            })
+            .collect();
+    }
+    let Some(m) = &data.meminfo else {
+        return Vec::new();
+    };
+    match (m.get("Hugepagesize"), m.get("HugePages_Total")) {
+        (Some(size), Some(total)) => vec![HugepageFacts {
+            size_kib: size,
+            total: Some(total),
+            free: m.get("HugePages_Free"),
+            reserved: m.get("HugePages_Rsvd"),
+            surplus: m.get("HugePages_Surp"),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+fn snapshot_facts(data: &HostData, domain: &str) -> SnapshotFacts {
+    let Some(list) = data.snapshots.get(domain) else {
+        return SnapshotFacts::default();
+    };
+    let times = list.iter().filter_map(|s| s.creation_time);
+    SnapshotFacts {
+        count: list.len(),
+        internal: list
+            .iter()
+            .filter(|s| s.kind == "internal" || s.kind == "mixed")
+            .count(),
+        external: list.iter().filter(|s| s.kind == "external").count(),
+        oldest_creation_time: times.clone().min(),
+        newest_creation_time: times.max(),
+    }
+}

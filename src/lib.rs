@@ -1,0 +1,20 @@
+//! virt-doctor: find CPU, memory, NUMA, disk and network bottlenecks and
+//! misconfigurations on KVM/libvirt hosts.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! snapshot  ->  sources + parse  ->  facts  ->  (rules -> findings -> report)
+//! ```
+//!
+//! * [`snapshot`]: one reader for the live host, a directory, or a tarball.
+//! * [`sources`]: the table of what to read where, feeding
+//! * [`parse`]: one pure parser per source, each reporting its problems.
+//! * [`facts`]: the documented model rules and `virt-doctor facts` see.
+//!
+//! virt-doctor is read-only: it never changes the host it inspects.
+
+pub mod facts;
+pub mod parse;
+pub mod snapshot;
+pub mod sources;

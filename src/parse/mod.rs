@@ -1,0 +1,157 @@
+//! One parser per source.
+//!
+//! Every parser is a pure function from text to a typed value plus the
+//! problems it met ([`Parsed`]). A parser never panics and never gives up on
+//! a whole file because of one bad line: it keeps what it understood and
+//! names each line it did not, so the source is reported `malformed` with
+//! file and line while the rest of the analysis still has the good data.
+//! Parsers know nothing about where their text came from; the source table
+//! (`crate::sources`) decides that.
+
+pub mod block;
+pub mod capabilities;
+pub mod cmdline;
+pub mod cpuinfo;
+pub mod cpulist;
+pub mod devices;
+pub mod diskstats;
+pub mod domain;
+pub mod domain_snapshot;
+pub mod kv;
+pub mod loadavg;
+pub mod lscpu;
+pub mod meminfo;
+pub mod netdev;
+pub mod numactl;
+pub mod pressure;
+pub mod stat;
+pub mod sysctl;
+pub mod uptime;
+pub mod version;
+
+use serde::Serialize;
+
+/// Something a parser could not make sense of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// 1-based line in the source file, where the problem has one.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn at(line: usize, message: impl Into<String>) -> Problem {
+        Problem {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    pub fn whole(message: impl Into<String>) -> Problem {
+        Problem {
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// A parser's result: what it understood and what it could not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    pub value: T,
+    pub problems: Vec<Problem>,
+}
+
+impl<T> Parsed<T> {
+    pub fn ok(value: T) -> Parsed<T> {
+        Parsed {
+            value,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// Parse the whole text of a one-value file (`rotational`, `nr_hugepages`).
+pub fn single_u64(text: &str) -> Parsed<Option<u64>> {
+    let t = text.trim();
+    match t.parse::<u64>() {
+        Ok(v) => Parsed::ok(Some(v)),
+        Err(_) => Parsed {
+            value: None,
+            problems: vec![Problem::at(
+                1,
+                format!("expected a whole number, found `{}`", clip(t)),
+            )],
+        },
+    }
+}
+
+/// The selected value of a sysfs choice file: `always [madvise] never`
+/// selects `madvise`. Returns the choice and every option offered.
+pub fn bracketed_choice(text: &str) -> Parsed<(Option<String>, Vec<String>)> {
+    let mut selected = None;
+    let mut all = Vec::new();
+    for word in text.split_whitespace() {
+        match word.strip_prefix('[').and_then(|w| w.strip_suffix(']')) {
+            Some(inner) => {
+                selected = Some(inner.to_owned());
+                all.push(inner.to_owned());
+            }
+            None => all.push(word.to_owned()),
+        }
+    }
+    let problems = if selected.is_none() && all.len() > 1 {
+        vec![Problem::at(
+            1,
+            format!("no [selected] entry in `{}`", clip(text.trim())),
+        )]
+    } else {
+        Vec::new()
+    };
+    // A file with a single word and no brackets (`none` on some
+    // multi-queue devices) has that word selected.
+    if selected.is_none() && all.len() == 1 {
+        selected = all.first().cloned();
+    }
+    Parsed {
+        value: (selected, all),
+        problems,
+    }
+}
+
+/// Shorten text quoted in a problem message so a megabyte line does not
+/// become a megabyte error.
+pub fn clip(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bracketed_choice_picks_the_selected_word() {
+        let p = bracketed_choice("mq-deadline kyber [bfq] none\n");
+        assert_eq!(p.value.0.as_deref(), Some("bfq"));
+        assert_eq!(p.value.1, vec!["mq-deadline", "kyber", "bfq", "none"]);
+        assert!(p.problems.is_empty());
+        assert_eq!(bracketed_choice("none\n").value.0.as_deref(), Some("none"));
+        assert_eq!(bracketed_choice("a b").problems.len(), 1);
+    }
+
+    #[test]
+    fn single_values_report_junk() {
+        assert_eq!(single_u64("1\n").value, Some(1));
+        let p = single_u64("x");
+        assert_eq!(p.value, None);
+        assert_eq!(p.problems[0].line, Some(1));
+    }
+}

@@ -1,0 +1,387 @@
+//! Tar archives (`.tar`, `.tar.gz`, `.tar.xz`) read into memory.
+//!
+//! A customer's sosreport arrives as `sosreport-host-2024-01-01.tar.xz` with
+//! one top-level directory. We never unpack it to disk: that would write to
+//! the analyst's machine and open the classic tar traps (`../` entries,
+//! links out of the tree). Instead the entries become an in-memory tree that
+//! the same link-by-link resolver walks. Entries that could only mean harm
+//! (absolute paths, `..`, non-UTF-8 names) are refused and named in the
+//! snapshot's notices; the analysis goes on with the rest.
+//!
+//! Compression is detected from the first bytes, not the file name, so a
+//! `.tgz` or a misnamed file works too.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use super::resolve::{components, Node, Tree};
+use super::{Contents, ReadError};
+
+/// Caps on what one archive may make us hold in memory. Reaching one is
+/// reported, never silent.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_total_bytes: u64,
+    pub max_file_bytes: u64,
+    pub max_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_total_bytes: 2 << 30,
+            max_file_bytes: 512 << 20,
+            max_entries: 1_000_000,
+        }
+    }
+}
+
+enum Entry {
+    File { data: Vec<u8>, truncated: bool },
+    Dir,
+    Symlink(String),
+    Special,
+}
+
+pub struct ArchiveTree {
+    entries: BTreeMap<String, Entry>,
+    pub notices: Vec<String>,
+}
+
+/// Directory names that sit at the root of a snapshot; a single top-level
+/// directory with one of these names is content, not a wrapper to strip.
+const ROOT_NAMES: &[&str] = &[
+    "proc",
+    "sys",
+    "etc",
+    "var",
+    "run",
+    "dev",
+    "usr",
+    "sos_commands",
+];
+
+impl ArchiveTree {
+    pub fn load(path: &Path, limits: Limits) -> anyhow::Result<ArchiveTree> {
+        let display = path.display();
+        let mut file = BufReader::new(
+            File::open(path).map_err(|e| anyhow::anyhow!("cannot open {display}: {e}"))?,
+        );
+        let mut magic = [0u8; 6];
+        let n = read_fully(&mut file, &mut magic)?;
+        let head = std::io::Cursor::new(magic[..n].to_vec()).chain(file);
+        let reader: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
+            Box::new(flate2::read::MultiGzDecoder::new(head))
+        } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Box::new(xz2::read::XzDecoder::new_multi_decoder(head))
+        } else {
+            Box::new(head)
+        };
+        let mut raw = Raw::default();
+        raw.read(reader, limits, path)?;
+        Ok(raw.finish())
+    }
+
+    pub fn read(&self, rel: &str, limit: u64) -> Result<Contents, ReadError> {
+        match self.entries.get(rel) {
+            Some(Entry::File { data, truncated }) => {
+                let keep = data.len().min(limit as usize);
+                Ok(Contents {
+                    bytes: data[..keep].to_vec(),
+                    truncated: *truncated || data.len() as u64 > limit,
+                })
+            }
+            _ => Err(ReadError::NotFound),
+        }
+    }
+
+    pub fn list(&self, rel: &str) -> Result<Vec<(String, Node)>, ReadError> {
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{rel}/")
+        };
+        let mut out = Vec::new();
+        for (key, _) in self.entries.range(prefix.clone()..) {
+            let Some(rest) = key.strip_prefix(&prefix) else {
+                break;
+            };
+            if !rest.is_empty() && !rest.contains('/') {
+                out.push((rest.to_owned(), self.lstat(key)?));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Tree for ArchiveTree {
+    fn lstat(&self, rel: &str) -> Result<Node, ReadError> {
+        if rel.is_empty() {
+            return Ok(Node::Dir);
+        }
+        Ok(match self.entries.get(rel) {
+            None => Node::Missing,
+            Some(Entry::Dir) => Node::Dir,
+            Some(Entry::File { data, .. }) => Node::File {
+                size: data.len() as u64,
+            },
+            Some(Entry::Symlink(t)) => Node::Symlink(t.clone()),
+            Some(Entry::Special) => Node::Special,
+        })
+    }
+
+    fn small_text(&self, rel: &str) -> Option<String> {
+        match self.entries.get(rel) {
+            Some(Entry::File { data, .. }) if data.len() < 4096 => {
+                String::from_utf8(data.clone()).ok()
+            }
+            _ => None,
+        }
+    }
+}
+
+fn read_fully(r: &mut impl Read, buf: &mut [u8]) -> anyhow::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Entries as read, before the wrapper directory is stripped.
+#[derive(Default)]
+struct Raw {
+    entries: Vec<(String, Entry)>,
+    hardlinks: Vec<(String, String)>,
+    notices: Vec<String>,
+}
+
+impl Raw {
+    fn read(&mut self, reader: Box<dyn Read>, limits: Limits, path: &Path) -> anyhow::Result<()> {
+        let mut archive = tar::Archive::new(reader);
+        let iter = archive.entries().map_err(|e| {
+            anyhow::anyhow!(
+                "{} is neither a directory nor a tar archive: {e}",
+                path.display()
+            )
+        })?;
+        let mut total: u64 = 0;
+        let mut count = 0usize;
+        for (index, entry) in iter.enumerate() {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) if index == 0 => anyhow::bail!(
+                    "{} is neither a directory nor a readable tar archive: {e}",
+                    path.display()
+                ),
+                Err(e) => {
+                    self.notices
+                        .push(format!("archive ends early after {index} entries: {e}"));
+                    break;
+                }
+            };
+            count += 1;
+            if count > limits.max_entries {
+                self.notices.push(format!(
+                    "archive has more than {} entries; the rest were not read",
+                    limits.max_entries
+                ));
+                break;
+            }
+            let name_bytes = entry.path_bytes().into_owned();
+            let Ok(name) = String::from_utf8(name_bytes.clone()) else {
+                self.notices.push(format!(
+                    "entry `{}` skipped: its name is not UTF-8",
+                    String::from_utf8_lossy(&name_bytes)
+                ));
+                continue;
+            };
+            let Some(rel) = safe_relative(&name) else {
+                self.notices.push(format!(
+                    "entry `{name}` refused: absolute or `..` path would leave the snapshot"
+                ));
+                continue;
+            };
+            let kind = entry.header().entry_type();
+            let link = || {
+                entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            };
+            let node = if kind.is_file() {
+                let budget = limits
+                    .max_file_bytes
+                    .min(limits.max_total_bytes.saturating_sub(total));
+                let mut data = Vec::new();
+                if let Err(e) = (&mut entry).take(budget).read_to_end(&mut data) {
+                    self.notices
+                        .push(format!("entry `{name}` could not be read completely: {e}"));
+                    self.entries.push((
+                        rel,
+                        Entry::File {
+                            data,
+                            truncated: true,
+                        },
+                    ));
+                    break;
+                }
+                total += data.len() as u64;
+                let truncated = (data.len() as u64) < entry.size();
+                if truncated {
+                    self.notices.push(format!(
+                        "entry `{name}` was cut at {} of {} bytes (per-file cap {} MiB, total cap {} MiB)",
+                        data.len(),
+                        entry.size(),
+                        limits.max_file_bytes >> 20,
+                        limits.max_total_bytes >> 20
+                    ));
+                }
+                Entry::File { data, truncated }
+            } else if kind.is_dir() {
+                Entry::Dir
+            } else if kind.is_symlink() {
+                match link() {
+                    Some(t) => Entry::Symlink(t),
+                    None => continue,
+                }
+            } else if kind.is_hard_link() {
+                if let Some(t) = link() {
+                    self.hardlinks.push((rel, t));
+                }
+                continue;
+            } else if kind.is_character_special() || kind.is_block_special() || kind.is_fifo() {
+                Entry::Special
+            } else {
+                continue;
+            };
+            self.entries.push((rel, node));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> ArchiveTree {
+        let Raw {
+            entries,
+            hardlinks,
+            mut notices,
+        } = self;
+        let strip = wrapper_dir(&entries);
+        let unwrap = |p: &str| -> Option<String> {
+            match &strip {
+                None => Some(p.to_owned()),
+                Some(top) if p == top => None,
+                Some(top) => p.strip_prefix(&format!("{top}/")).map(str::to_owned),
+            }
+        };
+        let mut tree: BTreeMap<String, Entry> = BTreeMap::new();
+        for (path, entry) in entries {
+            let Some(path) = unwrap(&path) else { continue };
+            for parent in parents(&path) {
+                tree.entry(parent).or_insert(Entry::Dir);
+            }
+            // Duplicate entries: the later one wins, as when tar extracts.
+            tree.insert(path, entry);
+        }
+        for (path, target) in hardlinks {
+            let (Some(path), Some(target)) = (
+                unwrap(&path),
+                safe_relative(&target).and_then(|t| unwrap(&t)),
+            ) else {
+                notices.push(format!(
+                    "hard link `{path}` -> `{target}` refused: target outside the snapshot"
+                ));
+                continue;
+            };
+            let copy = match tree.get(&target) {
+                Some(Entry::File { data, truncated }) => Entry::File {
+                    data: data.clone(),
+                    truncated: *truncated,
+                },
+                _ => {
+                    notices.push(format!(
+                        "hard link `{path}` -> `{target}` skipped: no such file earlier in the archive"
+                    ));
+                    continue;
+                }
+            };
+            for parent in parents(&path) {
+                tree.entry(parent).or_insert(Entry::Dir);
+            }
+            tree.insert(path, copy);
+        }
+        ArchiveTree {
+            entries: tree,
+            notices,
+        }
+    }
+}
+
+/// The one top-level directory a sosreport tarball wraps its tree in.
+fn wrapper_dir(entries: &[(String, Entry)]) -> Option<String> {
+    let mut top: Option<&str> = None;
+    for (path, entry) in entries {
+        let first = path.split('/').next().unwrap_or("");
+        let is_leaf_at_top = !path.contains('/') && !matches!(entry, Entry::Dir);
+        if is_leaf_at_top {
+            return None;
+        }
+        match top {
+            None => top = Some(first),
+            Some(t) if t == first => {}
+            Some(_) => return None,
+        }
+    }
+    top.filter(|t| !ROOT_NAMES.contains(t)).map(str::to_owned)
+}
+
+fn parents(path: &str) -> Vec<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    (1..parts.len()).map(|i| parts[..i].join("/")).collect()
+}
+
+/// `./a/b` -> `a/b`; refuses absolute paths and any `..` component.
+fn safe_relative(name: &str) -> Option<String> {
+    if name.starts_with('/') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for c in components(name) {
+        if c == ".." {
+            return None;
+        }
+        parts.push(c);
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_names_are_confined() {
+        assert_eq!(
+            safe_relative("./proc/meminfo").as_deref(),
+            Some("proc/meminfo")
+        );
+        assert_eq!(safe_relative("/etc/passwd"), None);
+        assert_eq!(safe_relative("a/../../etc/passwd"), None);
+        assert_eq!(safe_relative("./"), None);
+    }
+
+    #[test]
+    fn strips_one_wrapper_directory_but_not_a_root_name() {
+        let e = |p: &str| (p.to_owned(), Entry::Dir);
+        assert_eq!(
+            wrapper_dir(&[e("sosreport-x"), e("sosreport-x/proc")]).as_deref(),
+            Some("sosreport-x")
+        );
+        assert_eq!(wrapper_dir(&[e("proc"), e("proc/sys")]), None);
+        assert_eq!(wrapper_dir(&[e("a/proc"), e("b/sys")]), None);
+    }
+}

@@ -1,0 +1,183 @@
+//! One reader for every place a host's files can come from.
+//!
+//! A snapshot is a sos-style tree: the host's own paths relative to a root
+//! (`proc/meminfo`, `etc/libvirt/qemu/web01.xml`) plus `sos_commands/` for
+//! command output. The live host is the tree rooted at `/`; an extracted
+//! sosreport or a `virt-doctor collect` capture is a directory; a `.tar`,
+//! `.tar.gz` or `.tar.xz` of either is read into memory (nothing is unpacked
+//! to disk). Parsers only ever see [`Snapshot`], so none of them knows or
+//! cares which of the three it is reading.
+
+mod archive;
+mod fs;
+mod glob;
+pub mod resolve;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use glob::Match;
+use resolve::{Node, Policy, Tree};
+
+/// Why a path could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    NotFound,
+    /// Reading it would leave the snapshot, or it is not a regular file.
+    Refused(String),
+    /// The OS refused (permissions, I/O error): the message is the OS error.
+    Io(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("not found"),
+            ReadError::Refused(m) => write!(f, "refused: {m}"),
+            ReadError::Io(m) => f.write_str(m),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Live,
+    Directory,
+    Archive,
+}
+
+/// Bytes read from one file, and whether the read stopped at the limit.
+#[derive(Debug)]
+pub struct Contents {
+    pub bytes: Vec<u8>,
+    pub truncated: bool,
+}
+
+enum Backend {
+    Fs(fs::FsTree),
+    Archive(archive::ArchiveTree),
+}
+
+pub struct Snapshot {
+    kind: Kind,
+    origin: PathBuf,
+    backend: Backend,
+    policy: Policy,
+    /// Things noticed while opening the snapshot (archive entries refused,
+    /// caps reached). Reported as the `snapshot` source.
+    notices: Vec<String>,
+}
+
+impl Snapshot {
+    /// The running host, read at `/`.
+    pub fn live() -> Snapshot {
+        Snapshot {
+            kind: Kind::Live,
+            origin: PathBuf::from("/"),
+            backend: Backend::Fs(fs::FsTree::new(PathBuf::from("/"))),
+            policy: Policy {
+                absolute_links: true,
+                clamp_parent: true,
+                link_files: false,
+            },
+            notices: Vec::new(),
+        }
+    }
+
+    /// A captured tree: a directory, or a tar archive (plain, gzip or xz).
+    pub fn open(path: &Path) -> anyhow::Result<Snapshot> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("cannot open snapshot {}: {e}", path.display()))?;
+        let policy = Policy {
+            absolute_links: false,
+            clamp_parent: false,
+            link_files: true,
+        };
+        if meta.is_dir() {
+            return Ok(Snapshot {
+                kind: Kind::Directory,
+                origin: path.to_owned(),
+                backend: Backend::Fs(fs::FsTree::new(path.to_owned())),
+                policy,
+                notices: Vec::new(),
+            });
+        }
+        let loaded = archive::ArchiveTree::load(path, archive::Limits::default())?;
+        Ok(Snapshot {
+            kind: Kind::Archive,
+            origin: path.to_owned(),
+            notices: loaded.notices.clone(),
+            backend: Backend::Archive(loaded),
+            policy,
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn origin(&self) -> &Path {
+        &self.origin
+    }
+
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    fn tree(&self) -> &dyn Tree {
+        match &self.backend {
+            Backend::Fs(t) => t,
+            Backend::Archive(t) => t,
+        }
+    }
+
+    /// What `rel` is after following links, without reading it.
+    pub fn stat(&self, rel: &str) -> Result<Node, ReadError> {
+        let real = resolve::resolve(self.tree(), rel, self.policy)?;
+        self.tree().lstat(&real)
+    }
+
+    /// Read at most `limit` bytes of the regular file at `rel`.
+    pub fn read(&self, rel: &str, limit: u64) -> Result<Contents, ReadError> {
+        let real = resolve::resolve(self.tree(), rel, self.policy)?;
+        match self.tree().lstat(&real)? {
+            Node::File { .. } => {}
+            Node::Dir => return Err(ReadError::Refused(format!("`{rel}` is a directory"))),
+            Node::Special => {
+                return Err(ReadError::Refused(format!(
+                    "`{rel}` is a device, FIFO or socket, not a regular file"
+                )))
+            }
+            Node::Missing | Node::Symlink(_) => return Err(ReadError::NotFound),
+        }
+        match &self.backend {
+            Backend::Fs(t) => t.read(&real, limit),
+            Backend::Archive(t) => t.read(&real, limit),
+        }
+    }
+
+    /// Names and kinds of the entries of the directory at `rel`.
+    pub fn list(&self, rel: &str) -> Result<Vec<(String, Node)>, ReadError> {
+        let real = resolve::resolve(self.tree(), rel, self.policy)?;
+        match &self.backend {
+            Backend::Fs(t) => t.list(&real),
+            Backend::Archive(t) => t.list(&real),
+        }
+    }
+
+    /// Every existing path matching `pattern` (see [`glob`] for the syntax).
+    pub fn glob(&self, pattern: &str) -> Vec<Match> {
+        glob::expand(self, pattern)
+    }
+
+    /// Run a command on the live host (never on a captured snapshot) and
+    /// return its standard output. Commands are a fallback for data that has
+    /// no file under `/proc` or `/sys` (the kernel ring buffer, for one).
+    pub fn run(&self, argv: &[&str], limit: u64) -> Result<Contents, ReadError> {
+        if self.kind != Kind::Live {
+            return Err(ReadError::NotFound);
+        }
+        fs::run_command(argv, limit, Duration::from_secs(10))
+    }
+}

@@ -1,0 +1,108 @@
+//! What the parsers produce, before facts are derived from it.
+//!
+//! Every field is filled by the source table's store functions and may be
+//! empty: a snapshot never has to contain anything. `facts::build` turns
+//! this into the documented model, choosing between overlapping sources
+//! (sysfs topology over cpuinfo over lscpu, and so on).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::parse::{
+    block::BlockQueue, capabilities::Capabilities, cmdline::Cmdline, cpuinfo::Cpuinfo,
+    diskstats::DiskStat, domain::Domain, domain_snapshot::SnapshotMeta, loadavg::Loadavg,
+    lscpu::Lscpu, meminfo::Meminfo, netdev::NetDev, numactl, pressure::Pressure, stat::Stat,
+};
+
+#[derive(Debug, Default)]
+pub struct HostData {
+    pub hostname: Option<String>,
+    pub kernel: Option<String>,
+    pub cmdline: Option<Cmdline>,
+    pub meminfo: Option<Meminfo>,
+    pub cpuinfo: Option<Cpuinfo>,
+    pub lscpu: Option<Lscpu>,
+    /// sysfs topology per logical CPU.
+    pub cpu_topology: BTreeMap<u32, CpuTopology>,
+    /// `online`, `isolated`, `present`, ... from `sys/devices/system/cpu`.
+    pub cpu_lists: BTreeMap<String, Vec<u32>>,
+    pub cpufreq_governors: BTreeMap<u32, String>,
+    pub loadavg: Option<Loadavg>,
+    pub uptime_seconds: Option<f64>,
+    pub stat: Option<Stat>,
+    pub pressure: BTreeMap<String, Pressure>,
+    pub diskstats: Option<Vec<DiskStat>>,
+    pub netdev: Option<Vec<NetDev>>,
+    pub numa: BTreeMap<u32, NumaNode>,
+    pub numactl: Option<BTreeMap<u32, numactl::Node>>,
+    /// Page size in KiB -> pool.
+    pub hugepages: BTreeMap<u64, HugepagePool>,
+    pub thp_enabled: Option<String>,
+    pub thp_defrag: Option<String>,
+    pub ksm: BTreeMap<String, u64>,
+    pub sysctl: BTreeMap<String, String>,
+    pub block: BTreeMap<String, BlockQueue>,
+    /// Device node below `/dev` -> present.
+    pub devices: BTreeMap<String, bool>,
+    pub domains: BTreeMap<String, DomainEntry>,
+    pub snapshots: BTreeMap<String, Vec<SnapshotMeta>>,
+    pub capabilities: Option<Capabilities>,
+    pub logs: Vec<LogFile>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CpuTopology {
+    pub package: Option<u32>,
+    pub core: Option<u32>,
+    pub thread_siblings: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct NumaNode {
+    pub cpus: Option<Vec<u32>>,
+    pub meminfo: Option<Meminfo>,
+    pub distances: Option<Vec<u32>>,
+    pub hugepages: BTreeMap<u64, HugepagePool>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HugepagePool {
+    pub total: Option<u64>,
+    pub free: Option<u64>,
+    pub reserved: Option<u64>,
+    pub surplus: Option<u64>,
+}
+
+/// Where a domain definition was read from, best first. A running domain's
+/// live XML describes what QEMU actually runs; the persistent definition
+/// may have been edited since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainOrigin {
+    /// `run/libvirt/qemu/<name>.xml`: the running domain's status file.
+    Live,
+    /// `virsh dumpxml` output captured by sosreport.
+    Dumpxml,
+    /// `etc/libvirt/qemu/<name>.xml`: the persistent definition.
+    Persistent,
+}
+
+#[derive(Debug, Clone)]
+pub struct DomainEntry {
+    pub domain: Domain,
+    pub origin: DomainOrigin,
+    pub path: String,
+    /// A persistent definition exists (whether or not it was the one used).
+    pub persistent: bool,
+    /// A live status file exists: the domain was running at capture time.
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogFile {
+    /// `dmesg`, `syslog`, `journal`, `qemu`, `libvirtd`.
+    pub kind: &'static str,
+    pub path: String,
+    pub bytes: Option<u64>,
+}

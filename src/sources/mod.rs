@@ -1,0 +1,410 @@
+//! The source table: every piece of host data virt-doctor reads, where it
+//! may be found, and which parser turns it into [`HostData`].
+//!
+//! This table is the only place that knows paths. A snapshot from a live
+//! host, a `virt-doctor collect` capture and a sosreport differ only in
+//! which candidates exist, so supporting a new layout means adding a
+//! candidate here, and adding a source means one entry plus a parser in
+//! `crate::parse`. Candidates are listed in priority order.
+
+mod host_data;
+mod store;
+
+use serde::Serialize;
+
+pub use host_data::*;
+
+use crate::parse::Problem;
+use crate::snapshot::{ReadError, Snapshot};
+
+/// Where one candidate's data is.
+#[derive(Debug, Clone, Copy)]
+pub enum Locator {
+    /// A file path or pattern (see `snapshot::glob`); each match is read.
+    File(&'static str),
+    /// A command, run on the live host only.
+    Command(&'static [&'static str]),
+    /// Paths whose mere presence is the data (device nodes: never opened).
+    /// Live host only; the store function receives `present` or `absent`.
+    Exists(&'static [&'static str]),
+    /// Files listed by name and size but not read (log analysis reads them
+    /// itself, streaming).
+    Names(&'static str),
+}
+
+/// Everything a store function gets about one file.
+pub struct Input<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    /// What each `*` of the pattern matched.
+    pub captures: &'a [String],
+    pub bytes: Option<u64>,
+}
+
+pub type Store = fn(&Input, &mut HostData) -> Vec<Problem>;
+
+#[derive(Clone, Copy)]
+pub struct Candidate {
+    pub at: Locator,
+    pub store: Store,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// The first candidate that yields data wins; later ones are fallbacks.
+    First,
+    /// Every candidate contributes; the store functions merge, earlier
+    /// candidates taking precedence.
+    All,
+}
+
+pub struct Source {
+    pub id: &'static str,
+    pub pick: Pick,
+    /// Largest file read for this source; more is cut and reported.
+    pub max_bytes: u64,
+    pub candidates: &'static [Candidate],
+}
+
+const fn file(path: &'static str, store: Store) -> Candidate {
+    Candidate {
+        at: Locator::File(path),
+        store,
+    }
+}
+
+const fn names(pattern: &'static str, store: Store) -> Candidate {
+    Candidate {
+        at: Locator::Names(pattern),
+        store,
+    }
+}
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+
+const fn one(id: &'static str, candidates: &'static [Candidate]) -> Source {
+    Source {
+        id,
+        pick: Pick::First,
+        max_bytes: 16 * MIB,
+        candidates,
+    }
+}
+
+const fn all(id: &'static str, candidates: &'static [Candidate]) -> Source {
+    Source {
+        id,
+        pick: Pick::All,
+        max_bytes: 16 * MIB,
+        candidates,
+    }
+}
+
+use store as s;
+
+pub static SOURCES: &[Source] = &[
+    one("hostname", &[
+        file("proc/sys/kernel/hostname", s::hostname),
+        file("sos_commands/host/hostname", s::hostname),
+        file("etc/hostname", s::hostname),
+    ]),
+    one("kernel", &[
+        file("proc/version", s::proc_version),
+        file("sos_commands/kernel/uname_-a", s::uname_a),
+    ]),
+    one("cmdline", &[file("proc/cmdline", s::cmdline)]),
+    one("meminfo", &[
+        file("proc/meminfo", s::meminfo),
+        file("sos_commands/memory/free", s::free),
+    ]),
+    one("cpuinfo", &[file("proc/cpuinfo", s::cpuinfo)]),
+    one("lscpu", &[file("sos_commands/processor/lscpu", s::lscpu)]),
+    all("cpu_topology", &[file("sys/devices/system/cpu/cpu*/topology/{physical_package_id,core_id,thread_siblings_list}", s::cpu_topology)]),
+    all("cpu_lists", &[file("sys/devices/system/cpu/{online,offline,present,possible,isolated,nohz_full}", s::cpu_list)]),
+    all("cpufreq", &[file("sys/devices/system/cpu/cpu*/cpufreq/scaling_governor", s::cpufreq)]),
+    one("loadavg", &[file("proc/loadavg", s::loadavg)]),
+    one("uptime", &[file("proc/uptime", s::uptime)]),
+    one("stat", &[file("proc/stat", s::stat)]),
+    all("pressure", &[file("proc/pressure/*", s::pressure)]),
+    one("diskstats", &[file("proc/diskstats", s::diskstats)]),
+    one("netdev", &[file("proc/net/dev", s::netdev)]),
+    all("numa", &[
+        file("sys/devices/system/node/node*/cpulist", s::numa_cpulist),
+        file("sys/devices/system/node/node*/meminfo", s::numa_meminfo),
+        file("sys/devices/system/node/node*/distance", s::numa_distance),
+        file("sys/devices/system/node/node*/hugepages/hugepages-*kB/{nr,free,surplus}_hugepages", s::numa_hugepages),
+    ]),
+    one("numactl", &[
+        file("sos_commands/numa/numactl_--hardware", s::numactl),
+    ]),
+    all("hugepages", &[file("sys/kernel/mm/hugepages/hugepages-*kB/{nr,free,resv,surplus}_hugepages", s::hugepages)]),
+    all("thp", &[
+        file("sys/kernel/mm/transparent_hugepage/{enabled,defrag}", s::thp),
+        file("sys/kernel/mm/redhat_transparent_hugepage/{enabled,defrag}", s::thp),
+    ]),
+    all("ksm", &[file("sys/kernel/mm/ksm/{run,pages_shared,pages_sharing,pages_unshared,pages_volatile,full_scans,merge_across_nodes,sleep_millisecs,pages_to_scan,max_page_sharing,use_zero_pages}", s::ksm)]),
+    all("sysctl", &[
+        file("proc/sys/**", s::sysctl_file),
+        file("sos_commands/kernel/sysctl_-a", s::sysctl_a),
+    ]),
+    all("block", &[file("sys/block/*/queue/{scheduler,rotational,read_ahead_kb,nr_requests}", s::block_queue)]),
+    one("devices", &[
+        Candidate {
+            at: Locator::Exists(&["dev/kvm", "dev/vhost-net", "dev/net/tun", "dev/vhost-vsock"]),
+            store: s::device_presence,
+        },
+        file("sos_commands/block/ls_-lanR_.dev", s::ls_dev),
+    ]),
+    Source {
+        id: "domains",
+        pick: Pick::All,
+        max_bytes: 64 * MIB,
+        candidates: &[
+            file("run/libvirt/qemu/*.xml", s::live_domain),
+            file("var/run/libvirt/qemu/*.xml", s::live_domain),
+            file("sos_commands/virsh/virsh_-r_dumpxml_*", s::dumpxml_domain),
+            file("sos_commands/libvirt/virsh_-r_dumpxml_*", s::dumpxml_domain),
+            file("etc/libvirt/qemu/*.xml", s::persistent_domain),
+        ],
+    },
+    all("domain_snapshots", &[file("var/lib/libvirt/qemu/snapshot/*/*.xml", s::domain_snapshot)]),
+    one("capabilities", &[
+        file("sos_commands/virsh/virsh_-r_capabilities", s::capabilities),
+        file("sos_commands/libvirt/virsh_-r_capabilities", s::capabilities),
+    ]),
+    all("logs", &[
+        names("var/log/dmesg", s::log_dmesg),
+        names("sos_commands/kernel/dmesg", s::log_dmesg),
+        names("var/log/messages*", s::log_syslog),
+        names("var/log/syslog*", s::log_syslog),
+        names("var/log/kern.log*", s::log_syslog),
+        names("sos_commands/logs/journalctl_*", s::log_journal),
+        names("var/log/libvirt/qemu/*.log*", s::log_qemu),
+        names("var/log/libvirt/libvirtd.log*", s::log_libvirtd),
+    ]),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Missing,
+    Unreadable,
+    Malformed,
+}
+
+/// How one source fared; serialised as `sources[]` in the facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    pub id: String,
+    /// The file (or pattern, when several files matched) the data came from.
+    pub path: Option<String>,
+    pub status: Status,
+    /// For `unreadable`, the OS error; for `malformed`, `file:line: what`;
+    /// notes about truncation and fallbacks otherwise.
+    pub detail: Option<String>,
+    /// Number of files (or commands) read.
+    pub files: usize,
+}
+
+/// Read and parse every source in [`SOURCES`] from `snap`.
+pub fn load(snap: &Snapshot) -> (HostData, Vec<SourceStatus>) {
+    let mut data = HostData::default();
+    let mut statuses = Vec::new();
+    if !snap.notices().is_empty() {
+        statuses.push(SourceStatus {
+            id: "snapshot".into(),
+            path: Some(snap.origin().display().to_string()),
+            status: Status::Malformed,
+            detail: Some(snap.notices().join("; ")),
+            files: 0,
+        });
+    }
+    for source in SOURCES {
+        statuses.push(load_source(snap, source, &mut data));
+    }
+    (data, statuses)
+}
+
+/// What happened to each input of one source, for the status roll-up.
+#[derive(Default)]
+struct Tally {
+    paths: Vec<String>,
+    parsed: usize,
+    unreadable: Vec<String>,
+    malformed: Vec<String>,
+    notes: Vec<String>,
+}
+
+fn load_source(snap: &Snapshot, source: &Source, data: &mut HostData) -> SourceStatus {
+    let mut tally = Tally::default();
+    for candidate in source.candidates {
+        let before = tally.parsed;
+        match candidate.at {
+            Locator::File(p) => {
+                for m in snap.glob(p) {
+                    match snap.read(&m.path, source.max_bytes) {
+                        Ok(contents) => {
+                            if contents.truncated {
+                                tally.notes.push(format!(
+                                    "{}: only the first {} MiB were read",
+                                    m.path,
+                                    source.max_bytes / MIB
+                                ));
+                            }
+                            let text = String::from_utf8_lossy(&contents.bytes);
+                            let input = Input {
+                                path: &m.path,
+                                text: &text,
+                                captures: &m.captures,
+                                bytes: Some(contents.bytes.len() as u64),
+                            };
+                            record(&mut tally, &m.path, (candidate.store)(&input, data));
+                        }
+                        Err(ReadError::NotFound) => {}
+                        Err(e) => tally.unreadable.push(format!("{}: {e}", m.path)),
+                    }
+                }
+            }
+            Locator::Command(argv) => {
+                let shown = argv.join(" ");
+                match snap.run(argv, source.max_bytes) {
+                    Ok(contents) => {
+                        let text = String::from_utf8_lossy(&contents.bytes);
+                        let input = Input {
+                            path: &shown,
+                            text: &text,
+                            captures: &[],
+                            bytes: Some(contents.bytes.len() as u64),
+                        };
+                        record(&mut tally, &shown, (candidate.store)(&input, data));
+                    }
+                    Err(ReadError::NotFound) => {}
+                    Err(e) => tally.unreadable.push(format!("{shown}: {e}")),
+                }
+            }
+            Locator::Exists(paths) => {
+                if snap.kind() == crate::snapshot::Kind::Live {
+                    for p in paths {
+                        let present = snap.stat(p).is_ok();
+                        let input = Input {
+                            path: p,
+                            text: if present { "present" } else { "absent" },
+                            captures: &[],
+                            bytes: None,
+                        };
+                        record(&mut tally, p, (candidate.store)(&input, data));
+                    }
+                }
+            }
+            Locator::Names(p) => {
+                for m in snap.glob(p) {
+                    let bytes = match snap.stat(&m.path) {
+                        Ok(crate::snapshot::resolve::Node::File { size }) => Some(size),
+                        _ => None,
+                    };
+                    let input = Input {
+                        path: &m.path,
+                        text: "",
+                        captures: &m.captures,
+                        bytes,
+                    };
+                    record(&mut tally, &m.path, (candidate.store)(&input, data));
+                }
+            }
+        }
+        if tally.parsed > before && source.pick == Pick::First {
+            break;
+        }
+    }
+    summarise(source, tally)
+}
+
+fn record(tally: &mut Tally, path: &str, problems: Vec<Problem>) {
+    tally.parsed += 1;
+    tally.paths.push(path.to_owned());
+    if let Some(first) = problems.first() {
+        let at = match first.line {
+            Some(l) => format!("{path}:{l}"),
+            None => path.to_owned(),
+        };
+        let more = if problems.len() > 1 {
+            format!(" (and {} more problems)", problems.len() - 1)
+        } else {
+            String::new()
+        };
+        tally
+            .malformed
+            .push(format!("{at}: {}{more}", first.message));
+    }
+}
+
+fn summarise(source: &Source, t: Tally) -> SourceStatus {
+    let status = if !t.malformed.is_empty() {
+        Status::Malformed
+    } else if t.parsed > 0 {
+        Status::Ok
+    } else if !t.unreadable.is_empty() {
+        Status::Unreadable
+    } else {
+        Status::Missing
+    };
+    let path = match t.paths.len() {
+        0 => t
+            .unreadable
+            .first()
+            .map(|u| u.split(": ").next().unwrap_or("").to_owned()),
+        1 => t.paths.first().cloned(),
+        _ => Some(common_prefix_pattern(&t.paths)),
+    };
+    let mut detail: Vec<String> = Vec::new();
+    detail.extend(t.malformed.iter().take(5).cloned());
+    if t.malformed.len() > 5 {
+        detail.push(format!(
+            "{} more files with problems",
+            t.malformed.len() - 5
+        ));
+    }
+    // For a source with data, unreadable extra files are worth a note;
+    // for one without, they are the whole story.
+    detail.extend(t.unreadable.iter().take(5).cloned());
+    if t.unreadable.len() > 5 {
+        detail.push(format!("{} more unreadable files", t.unreadable.len() - 5));
+    }
+    detail.extend(t.notes);
+    if status == Status::Missing {
+        let tried: Vec<String> = source
+            .candidates
+            .iter()
+            .map(|c| match c.at {
+                Locator::File(p) | Locator::Names(p) => p.to_owned(),
+                Locator::Command(a) => format!("`{}` (live host only)", a.join(" ")),
+                Locator::Exists(p) => format!("{} (live host only)", p.join(", ")),
+            })
+            .collect();
+        detail.push(format!("looked for {}", tried.join(", ")));
+    }
+    SourceStatus {
+        id: source.id.to_owned(),
+        path,
+        status,
+        detail: (!detail.is_empty()).then(|| detail.join("; ")),
+        files: t.parsed,
+    }
+}
+
+/// `sys/block/sda/queue/scheduler`, `sys/block/vda/queue/rotational` ->
+/// `sys/block/{2 entries}`: enough to say where to look.
+fn common_prefix_pattern(paths: &[String]) -> String {
+    let first: Vec<&str> = paths[0].split('/').collect();
+    let mut keep = first.len();
+    for p in &paths[1..] {
+        let parts: Vec<&str> = p.split('/').collect();
+        keep = keep.min(first.iter().zip(&parts).take_while(|(a, b)| a == b).count());
+    }
+    if keep == 0 {
+        return format!("{} files", paths.len());
+    }
+    format!("{}/… ({} files)", first[..keep].join("/"), paths.len())
+}
