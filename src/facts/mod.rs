@@ -20,6 +20,7 @@ use crate::parse::domain::Domain;
 use crate::parse::loadavg::Loadavg;
 use crate::parse::netdev::NetDev;
 use crate::parse::pressure::Pressure;
+use crate::parse::stat::CpuTimes;
 use crate::snapshot::{Kind, Snapshot};
 use crate::sources::{self, DomainOrigin, HostData, LogFile, SourceStatus};
 
@@ -68,6 +69,8 @@ pub struct Host {
     pub devices: DeviceFacts,
     pub diskstats: Option<Vec<DiskStat>>,
     pub net: Option<Vec<NetDev>>,
+    /// Per-CPU time counters from `/proc/stat` (USER_HZ ticks since boot).
+    pub cpu_times: BTreeMap<u32, CpuTimes>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -187,6 +190,11 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
         },
         diskstats: data.diskstats.clone(),
         net: data.netdev.clone(),
+        cpu_times: data
+            .stat
+            .as_ref()
+            .map(|s| s.per_cpu.clone())
+            .unwrap_or_default(),
     };
     let domains: Vec<DomainFacts> = data
         .domains

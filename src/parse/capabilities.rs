@@ -1,7 +1,6 @@
 //! `virsh capabilities` XML: the host NUMA cells as libvirt sees them,
 //! with memory and the page pools of each size.
 
-use roxmltree::Document;
 use serde::Serialize;
 
 use super::{cpulist, domain::to_kib, Parsed, Problem};
@@ -22,15 +21,12 @@ pub struct Cell {
 }
 
 pub fn parse(text: &str) -> Parsed<Option<Capabilities>> {
-    let doc = match Document::parse(text) {
+    let doc = match super::xml_document(text) {
         Ok(d) => d,
-        Err(e) => {
+        Err(p) => {
             return Parsed {
                 value: None,
-                problems: vec![Problem::at(
-                    e.pos().row as usize,
-                    format!("not well-formed XML: {e}"),
-                )],
+                problems: vec![p],
             }
         }
     };

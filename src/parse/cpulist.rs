@@ -47,6 +47,29 @@ fn number(s: &str) -> Result<u32, String> {
     }
 }
 
+/// The older hex mask format (`cpumap`): comma-separated 32-bit words, most
+/// significant first, so `00000000,00000011` is CPUs 0 and 4.
+pub fn parse_mask(text: &str) -> Result<Vec<u32>, String> {
+    let words: Vec<&str> = text.trim().split(',').collect();
+    if words.len() > (MAX_ID as usize / 32) {
+        return Err(format!(
+            "mask of {} words is larger than any machine",
+            words.len()
+        ));
+    }
+    let mut cpus = Vec::new();
+    for (i, word) in words.iter().rev().enumerate() {
+        let bits = u32::from_str_radix(word, 16)
+            .map_err(|_| format!("`{}` is not a hex mask word", super::clip(word)))?;
+        for bit in 0..32 {
+            if bits & (1 << bit) != 0 {
+                cpus.push(i as u32 * 32 + bit);
+            }
+        }
+    }
+    Ok(cpus)
+}
+
 /// The inverse of [`parse`], for messages and fixes: `[0,1,2,5]` -> `0-2,5`.
 pub fn format(ids: &[u32]) -> String {
     let mut out: Vec<String> = Vec::new();
@@ -81,5 +104,8 @@ mod tests {
         assert!(parse("0-99999999").is_err());
         assert!(parse("a").is_err());
         assert_eq!(format(&[0, 1, 2, 5, 7, 8]), "0-2,5,7-8");
+        assert_eq!(parse_mask("00000000,00000011\n").unwrap(), vec![0, 4]);
+        assert_eq!(parse_mask("00000001,80000000").unwrap(), vec![31, 32]);
+        assert!(parse_mask("zz").is_err());
     }
 }

@@ -290,17 +290,13 @@ const DISCARD_MODES: &[&str] = &["default", "unmap", "ignore"];
 const ERROR_POLICIES: &[&str] = &["default", "stop", "report", "ignore", "enospace"];
 
 pub fn parse(text: &str) -> Parsed<Option<Domain>> {
-    let doc = match Document::parse(text) {
+    let doc = match super::xml_document(text) {
         Ok(d) => d,
-        Err(e) => {
-            let pos = e.pos();
+        Err(p) => {
             return Parsed {
                 value: None,
-                problems: vec![Problem::at(
-                    pos.row as usize,
-                    format!("not well-formed XML: {e}"),
-                )],
-            };
+                problems: vec![p],
+            }
         }
     };
     let mut cx = Cx {
@@ -515,6 +511,17 @@ impl Cx<'_, '_> {
             // libvirt: no mode attribute means `custom`.
             d.cpu_mode = cpu.mode.clone().or_else(|| Some("custom".into()));
             d.cpu = Some(cpu);
+        }
+        let cell_memory = d
+            .cpu
+            .iter()
+            .flat_map(|c| &c.numa_cells)
+            .any(|c| c.memory_kib.is_some());
+        if d.memory_kib.is_none() && !cell_memory {
+            self.problem(
+                node,
+                "memory size must be given by <memory> or the guest <numa> cells".into(),
+            );
         }
         d.iothreads = self.num_text(child(node, "iothreads")).unwrap_or(0);
         if d.iothreads == 0 {
@@ -788,6 +795,20 @@ impl Cx<'_, '_> {
             i.queues = self.num(drv, "queues");
             i.rx_queue_size = self.num(drv, "rx_queue_size");
             i.tx_queue_size = self.num(drv, "tx_queue_size");
+            for (name, size) in [
+                ("rx_queue_size", i.rx_queue_size),
+                ("tx_queue_size", i.tx_queue_size),
+            ] {
+                if size.is_some_and(|s| !s.is_power_of_two()) {
+                    self.problem(
+                        drv,
+                        format!(
+                            "<driver {name}='{}'>: libvirt requires a power of two",
+                            size.unwrap_or(0)
+                        ),
+                    );
+                }
+            }
         }
         i.source = child(n, "source").and_then(|s| {
             ["network", "bridge", "dev", "path", "portgroup"]

@@ -2,7 +2,6 @@
 //! (`/var/lib/libvirt/qemu/snapshot/<domain>/<snapshot>.xml`,
 //! `<domainsnapshot>` documents).
 
-use roxmltree::Document;
 use serde::Serialize;
 
 use super::{Parsed, Problem};
@@ -22,15 +21,12 @@ pub struct SnapshotMeta {
 }
 
 pub fn parse(text: &str) -> Parsed<Option<SnapshotMeta>> {
-    let doc = match Document::parse(text) {
+    let doc = match super::xml_document(text) {
         Ok(d) => d,
-        Err(e) => {
+        Err(p) => {
             return Parsed {
                 value: None,
-                problems: vec![Problem::at(
-                    e.pos().row as usize,
-                    format!("not well-formed XML: {e}"),
-                )],
+                problems: vec![p],
             }
         }
     };

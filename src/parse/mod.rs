@@ -119,6 +119,21 @@ pub fn bracketed_choice(text: &str) -> Parsed<(Option<String>, Vec<String>)> {
     }
 }
 
+/// Parse an XML document, or say why not at the right line. (roxmltree
+/// reports an unclosed root at 1:1; the useful place is where the text
+/// ran out.) DTDs are refused, so entity expansion cannot happen.
+pub fn xml_document(text: &str) -> Result<roxmltree::Document<'_>, Problem> {
+    roxmltree::Document::parse(text).map_err(|e| {
+        let line = match e {
+            roxmltree::Error::UnclosedRootNode | roxmltree::Error::UnexpectedEndOfStream => {
+                text.lines().count().max(1)
+            }
+            _ => e.pos().row as usize,
+        };
+        Problem::at(line, format!("not well-formed XML: {e}"))
+    })
+}
+
 /// Shorten text quoted in a problem message so a megabyte line does not
 /// become a megabyte error.
 pub fn clip(s: &str) -> String {

@@ -8,7 +8,7 @@
 //! `/proc/sys` are full of loops).
 
 use super::resolve::{components, Node};
-use super::Snapshot;
+use super::{ReadError, Snapshot};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
@@ -36,12 +36,6 @@ fn join(base: &str, name: &str) -> String {
 
 fn walk(snap: &Snapshot, base: String, segments: &[&str], caps: Vec<String>, out: &mut Vec<Match>) {
     let Some((segment, rest)) = segments.split_first() else {
-        if matches!(snap.stat(&base), Ok(Node::File { .. })) {
-            out.push(Match {
-                path: base,
-                captures: caps,
-            });
-        }
         return;
     };
     if *segment == "**" {
@@ -49,7 +43,12 @@ fn walk(snap: &Snapshot, base: String, segments: &[&str], caps: Vec<String>, out
         return;
     }
     let Some(matcher) = ComponentPattern::new(segment) else {
-        walk(snap, join(&base, segment), rest, caps, out);
+        let path = join(&base, segment);
+        if rest.is_empty() {
+            accept(snap, path, caps, true, out);
+        } else {
+            walk(snap, path, rest, caps, out);
+        }
         return;
     };
     let Ok(entries) = snap.list(&base) else {
@@ -59,8 +58,35 @@ fn walk(snap: &Snapshot, base: String, segments: &[&str], caps: Vec<String>, out
         if let Some(found) = matcher.captures(&name) {
             let mut caps = caps.clone();
             caps.extend(found);
-            walk(snap, join(&base, &name), rest, caps, out);
+            let path = join(&base, &name);
+            if rest.is_empty() {
+                accept(snap, path, caps, false, out);
+            } else {
+                walk(snap, path, rest, caps, out);
+            }
         }
+    }
+}
+
+/// Anything that exists at the end of a pattern is a match, including what
+/// cannot be read (a link out of the snapshot, a FIFO): the reader then
+/// reports it as unreadable instead of the source looking merely missing.
+/// A directory matches only where the pattern named it literally.
+fn accept(
+    snap: &Snapshot,
+    path: String,
+    captures: Vec<String>,
+    literal: bool,
+    out: &mut Vec<Match>,
+) {
+    let wanted = match snap.stat(&path) {
+        Ok(Node::File { .. } | Node::Special) => true,
+        Ok(Node::Dir) => literal,
+        Ok(Node::Missing | Node::Symlink(_)) | Err(ReadError::NotFound) => false,
+        Err(_) => true,
+    };
+    if wanted {
+        out.push(Match { path, captures });
     }
 }
 

@@ -131,6 +131,7 @@ pub static SOURCES: &[Source] = &[
     one("netdev", &[file("proc/net/dev", s::netdev)]),
     all("numa", &[
         file("sys/devices/system/node/node*/cpulist", s::numa_cpulist),
+        file("sys/devices/system/node/node*/cpumap", s::numa_cpumap),
         file("sys/devices/system/node/node*/meminfo", s::numa_meminfo),
         file("sys/devices/system/node/node*/distance", s::numa_distance),
         file("sys/devices/system/node/node*/hugepages/hugepages-*kB/{nr,free,surplus}_hugepages", s::numa_hugepages),

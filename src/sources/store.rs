@@ -172,6 +172,25 @@ pub fn numa_cpulist(i: &Input, h: &mut HostData) -> Vec<Problem> {
     }
 }
 
+/// Kernels before 2.6.26 have only the hex `cpumap`; `cpulist`, read
+/// first, wins where both exist.
+pub fn numa_cpumap(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let Some(node) = capture(i, 0) else {
+        return Vec::new();
+    };
+    let slot = &mut h.numa.entry(node).or_default().cpus;
+    if slot.is_some() {
+        return Vec::new();
+    }
+    match cpulist::parse_mask(i.text) {
+        Ok(v) => {
+            *slot = Some(v);
+            Vec::new()
+        }
+        Err(e) => vec![Problem::at(1, e)],
+    }
+}
+
 pub fn numa_meminfo(i: &Input, h: &mut HostData) -> Vec<Problem> {
     let Some(node) = capture(i, 0) else {
         return Vec::new();

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use virt_doctor::facts::{self, Facts};
+use virt_doctor::snapshot::Snapshot;
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+pub fn facts_of(path: &Path) -> Facts {
+    facts::gather(&Snapshot::open(path).expect("snapshot opens"))
+}
+
+/// The shared corpus, when this checkout sits beside it (CI and
+/// developer machines); `None` in a plain clone.
+pub fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    p.is_dir().then_some(p)
+}
+
+/// Say plainly that a corpus test did not run.
+pub fn skip_without_corpus(test: &str) {
+    eprintln!("SKIPPED {test}: ../shared/corpus is not present beside this checkout");
+}
+
+pub fn source<'a>(f: &'a Facts, id: &str) -> &'a virt_doctor::sources::SourceStatus {
+    f.sources
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("no source {id}"))
+}
+
+/// Pack `dir` as a tar archive below one top-level directory named `top`,
+/// the way sosreport does, compressed as `kind` says.
+pub fn pack(dir: &Path, top: &str, kind: &str, out: &Path) {
+    let file = std::fs::File::create(out).unwrap();
+    let writer: Box<dyn std::io::Write> = match kind {
+        "gz" => Box::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        )),
+        "xz" => Box::new(xz2::write::XzEncoder::new(file, 1)),
+        _ => Box::new(file),
+    };
+    let mut b = tar::Builder::new(writer);
+    b.follow_symlinks(false);
+    b.append_dir_all(top, dir).unwrap();
+    b.into_inner().unwrap().flush().unwrap();
+}

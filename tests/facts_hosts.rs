@@ -1,0 +1,161 @@
+//! `facts` on real host snapshots shipped in fixtures/ (see
+//! fixtures/PROVENANCE.md): exact values, checked by hand against the files.
+
+mod common;
+
+use common::{facts_of, fixture, source};
+use virt_doctor::sources::Status;
+
+#[test]
+fn hotsos_compute_sosreport() {
+    let f = facts_of(&fixture("hosts/hotsos-compute"));
+    let h = &f.host;
+    assert_eq!(h.hostname.as_deref(), Some("compute4"));
+    assert_eq!(h.kernel.as_deref(), Some("5.4.0-97-generic"));
+    // 2 vCPUs of a nested-KVM guest: cpuinfo has `physical id` 0 and 1.
+    assert_eq!(h.cpu.logical, Some(2));
+    assert_eq!(h.cpu.sockets, Some(2));
+    assert_eq!(h.cpu.cores_per_socket, Some(1));
+    assert_eq!(h.cpu.threads_per_core, Some(1));
+    assert_eq!(h.cpu.virtualization.as_deref(), Some("vmx"));
+    assert_eq!(
+        h.cpu.model.as_deref(),
+        Some("Intel Core Processor (Skylake, IBRS)")
+    );
+    // No proc/meminfo in this capture: `free` fills what it can.
+    assert_eq!(h.memory.total_kib, Some(16393164));
+    assert_eq!(h.memory.available_kib, Some(8638440));
+    assert_eq!(h.memory.swap_total_kib, Some(4194300));
+    assert_eq!(h.memory.committed_as_kib, None);
+    assert_eq!(h.memory.source.as_deref(), Some("free"));
+    assert_eq!(h.numa.source.as_deref(), Some("sysfs"));
+    assert_eq!(h.numa.nodes.len(), 1);
+    assert_eq!(h.numa.nodes[0].cpus, vec![0, 1]);
+    assert_eq!(h.numa.nodes[0].distances, Some(vec![10]));
+    let sizes: Vec<u64> = h.hugepages.iter().map(|p| p.size_kib).collect();
+    assert_eq!(sizes, vec![2048, 1048576]);
+    assert_eq!(h.thp.enabled.as_deref(), Some("madvise"));
+    assert_eq!(h.ksm.as_ref().unwrap()["run"], 0);
+    // sys/block entries are link-files into sys/devices (see PROVENANCE).
+    let vda = h.block.iter().find(|b| b.name == "vda").unwrap();
+    assert_eq!(vda.queue.scheduler.as_deref(), Some("mq-deadline"));
+    assert_eq!(vda.queue.schedulers_available, vec!["mq-deadline", "none"]);
+    assert_eq!(vda.queue.rotational, Some(true));
+    assert_eq!(h.block.len(), 17);
+    assert_eq!(h.sysctl["vm.swappiness"], "60");
+    assert_eq!(h.sysctl["net.core.rmem_max"], "212992");
+    assert_eq!(h.devices.kvm, Some(true));
+    assert_eq!(h.devices.vhost_net, Some(true));
+
+    assert_eq!(f.domains.len(), 1);
+    let d = &f.domains[0];
+    assert_eq!(d.domain.name, "instance-00000001");
+    assert_eq!(d.domain.vcpus, Some(1));
+    assert_eq!(d.domain.memory_kib, Some(2097152));
+    assert_eq!(d.domain.cpu_mode.as_deref(), Some("custom"));
+    assert_eq!(d.source_path, "etc/libvirt/qemu/instance-00000001.xml");
+    assert!(d.persistent && !d.active);
+    let disk = &d.domain.disks[0];
+    assert_eq!(
+        (
+            disk.target.as_deref(),
+            disk.bus.as_deref(),
+            disk.cache.as_deref(),
+            disk.discard.as_deref()
+        ),
+        (Some("vda"), Some("virtio"), Some("none"), Some("unmap"))
+    );
+    assert_eq!(
+        disk.source.as_deref(),
+        Some("rbd://nova/d1d75e2f-ada4-49bc-a963-528d89dfda25_disk")
+    );
+    assert_eq!(disk.line, 89);
+    let nic = &d.domain.interfaces[0];
+    assert_eq!(
+        (nic.interface_type.as_str(), nic.model.as_deref()),
+        ("bridge", Some("virtio"))
+    );
+    assert_eq!(d.domain.memballoon.as_ref().unwrap().stats_period, Some(10));
+
+    let logs: Vec<&str> = f.logs.iter().map(|l| l.path.as_str()).collect();
+    assert_eq!(
+        logs,
+        vec![
+            "var/log/dmesg",
+            "sos_commands/kernel/dmesg",
+            "var/log/syslog",
+            "var/log/kern.log",
+            "var/log/libvirt/qemu/instance-00000001.log",
+            "var/log/libvirt/qemu/instance-00000002.log",
+        ]
+    );
+    assert_eq!(
+        source(&f, "meminfo").path.as_deref(),
+        Some("sos_commands/memory/free")
+    );
+    assert_eq!(source(&f, "stat").status, Status::Missing);
+    for s in &f.sources {
+        assert_ne!(s.status, Status::Malformed, "{s:?}");
+        assert_ne!(s.status, Status::Unreadable, "{s:?}");
+    }
+}
+
+#[test]
+fn four_node_opteron_from_hwloc() {
+    let f = facts_of(&fixture("hosts/hwloc-8amd64-4n2c"));
+    let h = &f.host;
+    assert_eq!(h.cpu.logical, Some(8));
+    assert_eq!(
+        (
+            h.cpu.sockets,
+            h.cpu.cores_per_socket,
+            h.cpu.threads_per_core
+        ),
+        (Some(4), Some(2), Some(1))
+    );
+    assert_eq!(h.cpu.virtualization.as_deref(), Some("svm"));
+    let nodes: Vec<(u32, Vec<u32>, Option<u64>)> = h
+        .numa
+        .nodes
+        .iter()
+        .map(|n| (n.id, n.cpus.clone(), n.memory_total_kib))
+        .collect();
+    // Only the hex `cpumap` exists in this 2.6-era capture.
+    assert_eq!(
+        nodes,
+        vec![
+            (0, vec![0, 4], Some(16776592)),
+            (1, vec![1, 5], Some(16777216)),
+            (2, vec![2, 6], Some(16777216)),
+            (3, vec![3, 7], Some(16777216)),
+        ]
+    );
+    assert_eq!(h.numa.nodes[0].distances, Some(vec![10, 20, 20, 20]));
+    // Nothing captured means null, not zero.
+    assert_eq!(h.memory.total_kib, None);
+    assert_eq!(h.hostname, None);
+}
+
+#[test]
+fn sysstat_proc_capture() {
+    let f = facts_of(&fixture("hosts/sysstat-root1"));
+    let h = &f.host;
+    assert_eq!(h.memory.total_kib, Some(8_144_960));
+    assert_eq!(h.cpu.logical, Some(8));
+    assert_eq!(h.boot_time, Some(1_555_568_347));
+    let la = h.loadavg.as_ref().unwrap();
+    assert_eq!((la.one, la.running, la.total), (3.16, Some(4), Some(956)));
+    let virbr = h
+        .net
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|n| n.name == "virbr0")
+        .unwrap();
+    assert_eq!(
+        (virbr.rx_bytes, virbr.rx_packets, virbr.tx_dropped),
+        (1000, 100, 0)
+    );
+    assert!(h.pressure.contains_key("memory"));
+    assert_eq!(h.uptime_seconds, Some(7192.55));
+}
