@@ -1,13 +1,17 @@
 //! Command-line interface (clap derive). Exit codes follow ruff:
 //! 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage or fatal error.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
+use virt_doctor::config::Config;
 use virt_doctor::facts::{self, Facts};
+use virt_doctor::findings::Severity;
+use virt_doctor::report::{self, Report};
+use virt_doctor::rules::{self, Catalog};
 use virt_doctor::snapshot::Snapshot;
 
 #[derive(Parser)]
@@ -29,7 +33,12 @@ enum Command {
     /// Analyze the live host (collect and analyze in one go).
     Scan,
     /// Analyze a snapshot: a directory, an extracted sosreport, or a .tar/.tar.gz/.tar.xz.
-    Analyze { path: PathBuf },
+    Analyze {
+        /// Snapshot directory, sosreport, or tarball.
+        path: PathBuf,
+        #[command(flatten)]
+        opts: AnalyzeOpts,
+    },
     /// Capture the live host as a snapshot tarball for later analysis.
     Collect,
     /// Print everything virt-doctor knows about a host (the live host when PATH is omitted).
@@ -40,9 +49,68 @@ enum Command {
         format: FactsFormat,
     },
     /// List the rule catalog or explain one rule.
-    Rules,
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+        /// Also load every *.toml rule file in DIR (repeatable).
+        #[arg(long = "rules-dir", value_name = "DIR", global = true)]
+        rules_dirs: Vec<PathBuf>,
+    },
     /// Check libvirt domain XML files on their own (for XML kept in git).
     Lint { files: Vec<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Every rule: code, name, category, severity, title.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// One rule in full: what it checks, why, when to ignore it, its
+    /// parameters and references (like `ruff rule`).
+    Show {
+        /// Rule code (CPU001) or name (vcpus-exceed-host-cpus).
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct AnalyzeOpts {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+    /// Also load every *.toml rule file in DIR (repeatable).
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Config file (default: ./virt-doctor.toml, then /etc/virt-doctor/config.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Show evidence and each rule's explanation.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Info,
+    Warning,
+    Critical,
+    Never,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,9 +131,9 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Facts { path, format } => facts_command(path, format),
         Command::Scan => not_yet("scan", "analysis of the live host"),
-        Command::Analyze { .. } => not_yet("analyze", "the rule engine"),
+        Command::Analyze { path, opts } => analyze_command(&path, &opts),
         Command::Collect => not_yet("collect", "live capture"),
-        Command::Rules => not_yet("rules", "the rule catalog"),
+        Command::Rules { command, rules_dirs } => rules_command(command, &rules_dirs),
         Command::Lint { .. } => not_yet("lint", "domain XML linting"),
     };
     match result {
@@ -83,6 +151,136 @@ fn not_yet(command: &str, what: &str) -> anyhow::Result<i32> {
          `virt-doctor facts [PATH]` works today."
     );
     Ok(2)
+}
+
+fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    Catalog::load(&dirs).map_err(|errors| {
+        anyhow::anyhow!(
+            "the rule catalog has {} error{}:\n  {}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            errors.join("\n  ")
+        )
+    })
+}
+
+fn analyze_command(path: &Path, opts: &AnalyzeOpts) -> anyhow::Result<i32> {
+    let catalog = load_catalog(&opts.rules_dirs)?;
+    let config = Config::discover(opts.config.as_deref())?;
+    config
+        .check(&catalog)
+        .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
+    let snap = Snapshot::open(path)?;
+    let facts = facts::gather(&snap);
+    let evaluation = rules::evaluate(&catalog, &facts, &config);
+    let rules_run = catalog.rules.len() - evaluation.disabled.len();
+    let report = Report::new(&facts, evaluation, rules_run);
+    let mut out = std::io::stdout().lock();
+    match opts.format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Table => {
+            let width = terminal_width();
+            write!(out, "{}", report::table(&report, &catalog, opts.verbose, width))?;
+        }
+    }
+    let threshold = match opts.fail_on {
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::Never => None,
+    };
+    Ok(match (threshold, report.worst()) {
+        (Some(t), Some(w)) if w >= t => 1,
+        _ => 0,
+    })
+}
+
+/// The terminal's width when stdout is one; reports to files and pipes
+/// keep a fixed, readable width.
+fn terminal_width() -> Option<u16> {
+    if std::io::stdout().is_terminal() {
+        None
+    } else {
+        Some(120)
+    }
+}
+
+fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<i32> {
+    let catalog = load_catalog(dirs)?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        RulesCommand::List { format: ListFormat::Json } => {
+            let rows: Vec<serde_json::Value> = catalog
+                .rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code, "name": r.name, "category": r.category,
+                        "severity": r.severity, "scope": r.scope, "title": r.title,
+                        "params": r.params, "references": r.references, "seed": r.seed,
+                        "file": r.origin.file, "line": r.origin.line,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        RulesCommand::List { format: ListFormat::Table } => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED);
+            t.set_header(vec!["code", "name", "category", "severity", "scope", "title"]);
+            for r in &catalog.rules {
+                t.add_row(vec![
+                    r.code.as_str(),
+                    r.name.as_str(),
+                    r.category.as_str(),
+                    r.severity.as_str(),
+                    r.scope.as_str(),
+                    r.title.as_str(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+            writeln!(out, "{} rules", catalog.rules.len())?;
+        }
+        RulesCommand::Show { rule } => {
+            let Some(r) = catalog.find(&rule) else {
+                eprintln!("virt-doctor: no rule `{rule}`; `virt-doctor rules list` shows them all");
+                return Ok(2);
+            };
+            writeln!(out, "{} ({})", r.code, r.name)?;
+            writeln!(out, "{}\n", r.title)?;
+            writeln!(
+                out,
+                "category: {}   severity: {}   scope: {}",
+                r.category,
+                r.severity.as_str(),
+                r.scope.as_str()
+            )?;
+            writeln!(out, "defined at: {}:{}\n", r.origin.file, r.origin.line)?;
+            writeln!(out, "{}\n", r.explanation.trim())?;
+            writeln!(out, "checks: {}", r.when.source.trim())?;
+            if !r.params.is_empty() {
+                writeln!(out, "\nparameters (override in virt-doctor.toml under [rules.{}]):", r.code)?;
+                for p in &r.params {
+                    writeln!(out, "  {} = {}  {}", p.name, p.default, p.doc)?;
+                }
+            }
+            if let Some(seed) = &r.seed {
+                writeln!(out, "\nsource document: {seed}")?;
+            }
+            if !r.references.is_empty() {
+                writeln!(out, "\nreferences:")?;
+                for x in &r.references {
+                    writeln!(out, "  - {x}")?;
+                }
+            }
+        }
+    }
+    Ok(0)
 }
 
 fn open(path: Option<PathBuf>) -> anyhow::Result<Snapshot> {

@@ -1,5 +1,8 @@
 //! Values computed from the facts rather than read: what rules compare
-//! against thresholds.
+//! against thresholds. Host-wide values live in `derived`; per-domain ones
+//! in each domain's `derived`.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -20,34 +23,280 @@ pub struct Derived {
     pub domain_memory_total_kib: u64,
     /// `domain_memory_total_kib` / host MemTotal.
     pub memory_commit_ratio: Option<f64>,
+    /// Memory held in hugepage pools (all sizes): unavailable to ordinary
+    /// guests.
+    pub hugepages_reserved_kib: u64,
+    /// Counted domains' memory that is *not* hugepage-backed.
+    pub domain_memory_ordinary_kib: u64,
+    /// `domain_memory_ordinary_kib` / (MemTotal - hugepages_reserved_kib):
+    /// the commitment of the memory ordinary guests can actually use.
+    pub ordinary_memory_commit_ratio: Option<f64>,
+    /// Hugepages the counted domains need, per page size, against the pool.
+    pub hugepage_demand: Vec<HugepageDemand>,
+    /// The host's default hugepage size (meminfo `Hugepagesize`, else 2 MiB
+    /// on x86): what a bare `<hugepages/>` uses.
+    pub default_hugepage_kib: u64,
+    pub numa_node_count: usize,
+    /// Host memory in swap use (`SwapTotal - SwapFree`).
+    pub swap_used_kib: Option<u64>,
 }
 
-pub fn build(host: &Host, domains: &[DomainFacts]) -> Derived {
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct HugepageDemand {
+    pub size_kib: u64,
+    pub pages_requested: u64,
+    pub pages_total: Option<u64>,
+    pub pages_free: Option<u64>,
+    /// Domains asking for this size.
+    pub domains: Vec<String>,
+}
+
+/// Per-domain derived values.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DomainDerived {
+    /// vCPUs that run: `current` where set, else the maximum.
+    pub vcpus_effective: u32,
+    /// Host CPUs the vCPUs are pinned to (union of all `vcpupin`s, or
+    /// `<vcpu cpuset>` when there are no per-vCPU pins). Empty if unpinned.
+    pub pinned_cpus: Vec<u32>,
+    /// Every vCPU has a `vcpupin` (or the domain has a `<vcpu cpuset>`).
+    pub pinned: bool,
+    /// Host NUMA nodes holding `pinned_cpus`.
+    pub pinned_nodes: Vec<u32>,
+    /// Pinned CPUs that the host does not have online.
+    pub pinned_cpus_absent: Vec<u32>,
+    /// Other counted domains pinned to the same host CPUs.
+    pub pin_overlaps: Vec<PinOverlap>,
+    /// Other counted domains pinned to hyper-thread siblings of this
+    /// domain's CPUs (but not to the same CPUs).
+    pub sibling_overlaps: Vec<PinOverlap>,
+    /// sockets × dies × clusters × cores × threads of `<cpu><topology>`.
+    pub topology_vcpus: Option<u32>,
+    /// `<numatune><memory nodeset>`.
+    pub memory_nodes: Option<Vec<u32>>,
+    /// MemTotal summed over `memory_nodes`.
+    pub memory_nodes_total_kib: Option<u64>,
+    /// MemFree summed over `memory_nodes`.
+    pub memory_nodes_free_kib: Option<u64>,
+    /// The largest host node's memory and CPU count.
+    pub largest_node_memory_kib: Option<u64>,
+    pub largest_node_cpus: Option<u32>,
+    /// Hugepages this domain needs, per size (KiB) -> pages.
+    pub hugepages_needed: Vec<(u64, u64)>,
+    /// For each hugepage size the domain needs: free pages on the nodes it
+    /// may take them from (numatune nodeset, else the whole host).
+    pub hugepages_free: Vec<(u64, Option<u64>)>,
+    pub max_backing_chain_depth: u32,
+    /// The domain counts in the host totals (see `derived.domain_basis`).
+    pub counted: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PinOverlap {
+    pub domain: String,
+    pub cpus: Vec<u32>,
+}
+
+pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
     let any_active = domains.iter().any(|d| d.active);
-    let counted: Vec<&DomainFacts> = domains.iter().filter(|d| !any_active || d.active).collect();
-    let vcpus_total: u32 = counted
+    let default_hugepage_kib = host.default_hugepage_kib.unwrap_or(2048);
+    let cpu_node: BTreeMap<u32, u32> = host
+        .numa
+        .nodes
         .iter()
-        .map(|d| d.domain.vcpus_current.or(d.domain.vcpus).unwrap_or(0))
-        .sum();
+        .flat_map(|n| n.cpus.iter().map(move |c| (*c, n.id)))
+        .collect();
+    let siblings: BTreeMap<u32, &Vec<u32>> = host
+        .cpu
+        .thread_siblings
+        .iter()
+        .flat_map(|g| g.iter().map(move |c| (*c, g)))
+        .collect();
+    let online: Option<BTreeSet<u32>> = host.cpu.online.as_ref().map(|o| o.iter().copied().collect());
+
+    for d in domains.iter_mut() {
+        d.derived = per_domain(d, host, &cpu_node, online.as_ref(), default_hugepage_kib);
+        d.derived.counted = !any_active || d.active;
+    }
+    // Overlaps need every domain's pins first.
+    let pins: Vec<(String, BTreeSet<u32>, bool)> = domains
+        .iter()
+        .map(|d| (d.domain.name.clone(), d.derived.pinned_cpus.iter().copied().collect(), d.derived.counted))
+        .collect();
+    for (i, d) in domains.iter_mut().enumerate() {
+        if !d.derived.counted {
+            continue;
+        }
+        let mine = &pins[i].1;
+        for (j, (other, theirs, counted)) in pins.iter().enumerate() {
+            if i == j || !counted || theirs.is_empty() {
+                continue;
+            }
+            let same: Vec<u32> = mine.intersection(theirs).copied().collect();
+            if !same.is_empty() {
+                d.derived.pin_overlaps.push(PinOverlap { domain: other.clone(), cpus: same });
+                continue;
+            }
+            let sib: BTreeSet<u32> = mine
+                .iter()
+                .filter_map(|c| siblings.get(c))
+                .flat_map(|g| g.iter().copied())
+                .filter(|c| !mine.contains(c))
+                .collect();
+            let shared: Vec<u32> = sib.intersection(theirs).copied().collect();
+            if !shared.is_empty() {
+                d.derived.sibling_overlaps.push(PinOverlap { domain: other.clone(), cpus: shared });
+            }
+        }
+    }
+
+    let counted: Vec<&DomainFacts> = domains.iter().filter(|d| d.derived.counted).collect();
+    let vcpus_total: u32 = counted.iter().map(|d| d.derived.vcpus_effective).sum();
     let domain_memory_total_kib: u64 = counted.iter().filter_map(|d| d.domain.memory_kib).sum();
+    let domain_memory_ordinary_kib: u64 = counted
+        .iter()
+        .filter(|d| d.domain.hugepages.is_none())
+        .filter_map(|d| d.domain.memory_kib)
+        .sum();
+    let hugepages_reserved_kib: u64 = host
+        .hugepages
+        .iter()
+        .map(|p| p.size_kib.saturating_mul(p.total.unwrap_or(0)))
+        .sum();
+    let mut demand: BTreeMap<u64, HugepageDemand> = BTreeMap::new();
+    for d in &counted {
+        for (size, pages) in &d.derived.hugepages_needed {
+            let e = demand.entry(*size).or_insert_with(|| HugepageDemand { size_kib: *size, ..Default::default() });
+            e.pages_requested += pages;
+            e.domains.push(d.domain.name.clone());
+        }
+    }
+    for e in demand.values_mut() {
+        if let Some(pool) = host.hugepages.iter().find(|p| p.size_kib == e.size_kib) {
+            e.pages_total = pool.total;
+            e.pages_free = pool.free;
+        } else if !host.hugepages.is_empty() {
+            // Pools were read and this size has none.
+            e.pages_total = Some(0);
+            e.pages_free = Some(0);
+        }
+    }
+    let total = host.memory.total_kib.filter(|n| *n > 0);
     Derived {
         domain_basis: if any_active { "active" } else { "defined" },
         domains_counted: counted.len(),
         vcpus_total,
-        vcpu_overcommit_ratio: host
-            .cpu
-            .logical
-            .filter(|n| *n > 0)
-            .map(|n| round2(f64::from(vcpus_total) / f64::from(n))),
+        vcpu_overcommit_ratio: host.cpu.logical.filter(|n| *n > 0).map(|n| ratio(u64::from(vcpus_total), u64::from(n))),
         domain_memory_total_kib,
-        memory_commit_ratio: host
-            .memory
-            .total_kib
-            .filter(|n| *n > 0)
-            .map(|n| round2(domain_memory_total_kib as f64 / n as f64)),
+        memory_commit_ratio: total.map(|t| ratio(domain_memory_total_kib, t)),
+        hugepages_reserved_kib,
+        domain_memory_ordinary_kib,
+        ordinary_memory_commit_ratio: total
+            .map(|t| t.saturating_sub(hugepages_reserved_kib))
+            .filter(|usable| *usable > 0)
+            .map(|usable| ratio(domain_memory_ordinary_kib, usable)),
+        hugepage_demand: demand.into_values().collect(),
+        default_hugepage_kib,
+        numa_node_count: host.numa.nodes.len(),
+        swap_used_kib: match (host.memory.swap_total_kib, host.memory.swap_free_kib) {
+            (Some(t), Some(f)) => Some(t.saturating_sub(f)),
+            _ => None,
+        },
     }
 }
 
-fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+fn per_domain(
+    d: &DomainFacts,
+    host: &Host,
+    cpu_node: &BTreeMap<u32, u32>,
+    online: Option<&BTreeSet<u32>>,
+    default_hugepage_kib: u64,
+) -> DomainDerived {
+    let dom = &d.domain;
+    let vcpus_effective = dom.vcpus_current.or(dom.vcpus).unwrap_or(0);
+    let mut pinned: BTreeSet<u32> = dom.vcpupin.iter().flat_map(|p| p.cpuset.iter().copied()).collect();
+    let mut all_pinned = vcpus_effective > 0
+        && (0..vcpus_effective).all(|v| dom.vcpupin.iter().any(|p| p.vcpu == v));
+    if dom.vcpupin.is_empty() {
+        if let Some(cpuset) = &dom.vcpu_cpuset {
+            pinned.extend(cpuset.iter().copied());
+            all_pinned = true;
+        }
+    }
+    let pinned_cpus: Vec<u32> = pinned.iter().copied().collect();
+    let pinned_nodes: Vec<u32> = pinned
+        .iter()
+        .filter_map(|c| cpu_node.get(c).copied())
+        .collect::<BTreeSet<u32>>()
+        .into_iter()
+        .collect();
+    let pinned_cpus_absent = match online {
+        Some(on) => pinned.iter().filter(|c| !on.contains(c)).copied().collect(),
+        None => match host.cpu.logical {
+            Some(n) => pinned.iter().filter(|c| **c >= n).copied().collect(),
+            None => Vec::new(),
+        },
+    };
+    let topology_vcpus = dom
+        .cpu
+        .as_ref()
+        .and_then(|c| c.topology.as_ref())
+        .map(|t| t.sockets * t.dies * t.clusters * t.cores * t.threads);
+    let memory_nodes = dom.numatune.as_ref().and_then(|n| n.nodeset.clone());
+    let nodes_sum = |f: fn(&super::NumaNodeFacts) -> Option<u64>| -> Option<u64> {
+        let set = memory_nodes.as_ref()?;
+        let mut sum = 0u64;
+        for id in set {
+            sum += f(host.numa.nodes.iter().find(|n| n.id == *id)?)?;
+        }
+        Some(sum)
+    };
+    let mut hugepages_needed = Vec::new();
+    let mut hugepages_free = Vec::new();
+    if let (Some(pages), Some(mem)) = (&dom.hugepages, dom.memory_kib) {
+        // Without per-page nodesets, all memory comes from the first size
+        // listed (libvirt uses the page without nodeset as the default).
+        let size = pages
+            .iter()
+            .find(|p| p.nodeset.is_none())
+            .or(pages.first())
+            .and_then(|p| p.size_kib)
+            .unwrap_or(default_hugepage_kib);
+        if size > 0 {
+            let count = mem.div_ceil(size);
+            hugepages_needed.push((size, count));
+            let free = match &memory_nodes {
+                Some(set) => set.iter().try_fold(0u64, |acc, id| {
+                    let node = host.numa.nodes.iter().find(|n| n.id == *id)?;
+                    let pool = node.hugepages.iter().find(|p| p.size_kib == size)?;
+                    Some(acc + pool.free?)
+                }),
+                None => host.hugepages.iter().find(|p| p.size_kib == size).and_then(|p| p.free),
+            };
+            hugepages_free.push((size, free));
+        }
+    }
+    DomainDerived {
+        vcpus_effective,
+        pinned_cpus,
+        pinned: all_pinned,
+        pinned_nodes,
+        pinned_cpus_absent,
+        pin_overlaps: Vec::new(),
+        sibling_overlaps: Vec::new(),
+        topology_vcpus,
+        memory_nodes_total_kib: nodes_sum(|n| n.memory_total_kib),
+        memory_nodes_free_kib: nodes_sum(|n| n.memory_free_kib),
+        memory_nodes,
+        largest_node_memory_kib: host.numa.nodes.iter().filter_map(|n| n.memory_total_kib).max(),
+        largest_node_cpus: host.numa.nodes.iter().map(|n| n.cpus.len() as u32).max(),
+        hugepages_needed,
+        hugepages_free,
+        max_backing_chain_depth: dom.disks.iter().filter_map(|k| k.backing_chain_depth).max().unwrap_or(0),
+        counted: false,
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    ((a as f64 / b as f64) * 100.0).round() / 100.0
 }

@@ -25,7 +25,7 @@ use crate::snapshot::{Kind, Snapshot};
 use crate::sources::{self, DomainOrigin, HostData, LogFile, SourceStatus};
 
 pub use cpu::CpuFacts;
-pub use derived::Derived;
+pub use derived::{Derived, DomainDerived, HugepageDemand, PinOverlap};
 pub use numa::{NumaFacts, NumaNodeFacts};
 
 pub const SCHEMA: &str = "virt-doctor/facts/v1";
@@ -69,6 +69,13 @@ pub struct Host {
     pub devices: DeviceFacts,
     pub diskstats: Option<Vec<DiskStat>>,
     pub net: Option<Vec<NetDev>>,
+    /// Names of running programs; `null` when the snapshot does not show
+    /// processes.
+    pub processes: Option<Vec<String>>,
+    /// NIC name -> ring sizes from `ethtool -g` (`{rx_max, tx_max, rx, tx}`).
+    pub nic_rings: BTreeMap<String, crate::parse::ethtool::Rings>,
+    /// meminfo `Hugepagesize`: the size a bare `<hugepages/>` gets.
+    pub default_hugepage_kib: Option<u64>,
     /// Per-CPU time counters from `/proc/stat` (USER_HZ ticks since boot).
     pub cpu_times: BTreeMap<u32, CpuTimes>,
 }
@@ -131,6 +138,7 @@ pub struct DomainFacts {
     pub active: bool,
     pub persistent: bool,
     pub snapshots: SnapshotFacts,
+    pub derived: DomainDerived,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -190,13 +198,16 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
         },
         diskstats: data.diskstats.clone(),
         net: data.netdev.clone(),
+        processes: data.processes.as_ref().map(|p| p.iter().cloned().collect()),
+        nic_rings: data.nic_rings.clone(),
+        default_hugepage_kib: data.meminfo.as_ref().and_then(|m| m.get("Hugepagesize")),
         cpu_times: data
             .stat
             .as_ref()
             .map(|s| s.per_cpu.clone())
             .unwrap_or_default(),
     };
-    let domains: Vec<DomainFacts> = data
+    let mut domains: Vec<DomainFacts> = data
         .domains
         .values()
         .map(|e| DomainFacts {
@@ -206,9 +217,10 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
             active: e.active,
             persistent: e.persistent,
             snapshots: snapshot_facts(data, &e.domain.name),
+            derived: DomainDerived::default(),
         })
         .collect();
-    let derived = derived::build(&host, &domains);
+    let derived = derived::build(&host, &mut domains);
     Facts {
         schema: SCHEMA,
         target,

@@ -49,6 +49,10 @@ pub struct HostData {
     pub snapshots: BTreeMap<String, Vec<SnapshotMeta>>,
     pub capabilities: Option<Capabilities>,
     pub logs: Vec<LogFile>,
+    /// Names of running programs, when the snapshot shows them.
+    pub processes: Option<std::collections::BTreeSet<String>>,
+    /// NIC name -> ring sizes (`ethtool -g`).
+    pub nic_rings: BTreeMap<String, crate::parse::ethtool::Rings>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

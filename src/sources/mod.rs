@@ -174,6 +174,12 @@ pub static SOURCES: &[Source] = &[
         file("sos_commands/virsh/virsh_-r_capabilities", s::capabilities),
         file("sos_commands/libvirt/virsh_-r_capabilities", s::capabilities),
     ]),
+    one("processes", &[
+        file("sos_commands/process/ps_auxwww", s::ps),
+        file("sos_commands/process/ps_auxfwww", s::ps),
+        file("proc/*/comm", s::proc_comm),
+    ]),
+    all("nic_rings", &[file("sos_commands/networking/ethtool_-g_*", s::ethtool_rings)]),
     all("logs", &[
         names("var/log/dmesg", s::log_dmesg),
         names("sos_commands/kernel/dmesg", s::log_dmesg),

@@ -411,3 +411,28 @@ pub fn log_qemu(i: &Input, h: &mut HostData) -> Vec<Problem> {
 pub fn log_libvirtd(i: &Input, h: &mut HostData) -> Vec<Problem> {
     log(i, h, "libvirtd")
 }
+
+pub fn ps(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    keep(&mut h.processes, parse::processes::parse_ps(i.text))
+}
+
+/// `proc/<pid>/comm`: only numeric directories are processes
+/// (`self` and `thread-self` are links to one of them).
+pub fn proc_comm(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    if capture(i, 0).is_some() {
+        let name = i.text.trim();
+        if !name.is_empty() {
+            h.processes.get_or_insert_with(Default::default).insert(name.to_owned());
+        }
+    }
+    Vec::new()
+}
+
+pub fn ethtool_rings(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let Some(dev) = i.captures.first() else { return Vec::new() };
+    let p = parse::ethtool::parse_rings(i.text);
+    if let Some(r) = p.value {
+        h.nic_rings.insert(dev.clone(), r);
+    }
+    p.problems
+}

@@ -1,0 +1,34 @@
+//! Embed every rule file under rules/ into the binary, so the built-in
+//! catalog needs no files at run time and adding a rule file needs no
+//! code change.
+
+use std::fs;
+use std::path::Path;
+
+fn collect(dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p.to_string_lossy().into_owned());
+        }
+    }
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=rules");
+    let mut files = Vec::new();
+    collect(Path::new("rules"), &mut files);
+    files.sort();
+    let mut code = String::from("/// Built-in rule files: (path, contents).\npub static BUILTIN_RULES: &[(&str, &str)] = &[\n");
+    for f in &files {
+        code.push_str(&format!(
+            "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/\", {f:?}))),\n"
+        ));
+    }
+    code.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
+    fs::write(out, code).unwrap();
+}

@@ -1,0 +1,112 @@
+//! Reports: the findings of one analysis in the forms people and programs
+//! read. `json` is the documented contract (`docs/report-schema.md`);
+//! `table` is for a terminal.
+
+mod table;
+
+use serde::Serialize;
+
+use crate::facts::Facts;
+use crate::findings::{Finding, Severity, CATEGORIES};
+use crate::rules::{Evaluation, RuleError};
+use crate::snapshot::Kind;
+use crate::sources::SourceStatus;
+
+pub use table::render as table;
+
+pub const SCHEMA: &str = "virt-doctor/report/v1";
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub target: Target,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    /// Rules that could not be evaluated on some subject.
+    pub rule_errors: Vec<RuleError>,
+    pub sources: Vec<SourceStatus>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Target {
+    pub kind: Kind,
+    pub path: String,
+    pub hostname: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub critical: usize,
+    pub warning: usize,
+    pub info: usize,
+    pub domains: usize,
+    pub rules_run: usize,
+}
+
+impl Report {
+    pub fn new(facts: &Facts, evaluation: Evaluation, rules_run: usize) -> Report {
+        let mut findings = evaluation.findings;
+        findings.sort_by(|a, b| {
+            category_rank(&a.category)
+                .cmp(&category_rank(&b.category))
+                .then(b.severity.cmp(&a.severity))
+                .then(a.rule.cmp(&b.rule))
+                .then(a.subject.cmp(&b.subject))
+        });
+        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+        let summary = Summary {
+            critical: count(Severity::Critical),
+            warning: count(Severity::Warning),
+            info: count(Severity::Info),
+            domains: facts.domains.len(),
+            rules_run,
+        };
+        Report {
+            schema: SCHEMA,
+            tool: Tool {
+                name: "virt-doctor",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            target: Target {
+                kind: facts.target.kind,
+                path: facts.target.path.clone(),
+                hostname: facts.host.hostname.clone(),
+            },
+            summary,
+            findings,
+            rule_errors: evaluation.errors,
+            sources: facts.sources.clone(),
+        }
+    }
+
+    /// The worst severity present, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// `2 critical, 7 warnings, 3 info on kvm-host-17 (4 domains)`.
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "{} critical, {} warning{}, {} info on {} ({} domain{})",
+            s.critical,
+            s.warning,
+            if s.warning == 1 { "" } else { "s" },
+            s.info,
+            self.target.hostname.as_deref().unwrap_or(&self.target.path),
+            s.domains,
+            if s.domains == 1 { "" } else { "s" }
+        )
+    }
+}
+
+fn category_rank(c: &str) -> usize {
+    CATEGORIES.iter().position(|x| *x == c).unwrap_or(CATEGORIES.len())
+}

@@ -1,0 +1,381 @@
+//! The rule catalog: rule files (TOML) loaded, checked and compiled once.
+//!
+//! Built-in rules are the files under `rules/`, embedded at build time; a
+//! site adds its own with `--rules-dir DIR` (every `*.toml` in it), no
+//! recompilation. Every problem in a rule file is an error naming the file
+//! and the line of the rule, and all of them are reported at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::expr::{Expr, Template};
+use crate::findings::{Severity, CATEGORIES};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// What a rule iterates over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Once for the host.
+    Host,
+    /// Each domain (`domain`).
+    Domain,
+    /// Each disk of each domain (`domain`, `disk`).
+    Disk,
+    /// Each interface of each domain (`domain`, `iface`).
+    Interface,
+    /// Each host NUMA node (`node`).
+    NumaNode,
+    /// Each host block device (`dev`).
+    BlockDevice,
+    /// Each host hugepage pool (`pool`).
+    HugepagePool,
+    /// Each host network interface in `/proc/net/dev` (`nic`).
+    NetDevice,
+}
+
+impl Scope {
+    /// Variables an expression in this scope may use, beyond the ones
+    /// every rule has (`host`, `derived`, `domains`, `sources`, `params`).
+    pub fn subject_variables(self) -> &'static [&'static str] {
+        match self {
+            Scope::Host => &[],
+            Scope::Domain => &["domain"],
+            Scope::Disk => &["domain", "disk"],
+            Scope::Interface => &["domain", "iface"],
+            Scope::NumaNode => &["node"],
+            Scope::BlockDevice => &["dev"],
+            Scope::HugepagePool => &["pool"],
+            Scope::NetDevice => &["nic"],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Host => "host",
+            Scope::Domain => "domain",
+            Scope::Disk => "disk",
+            Scope::Interface => "interface",
+            Scope::NumaNode => "numa_node",
+            Scope::BlockDevice => "block_device",
+            Scope::HugepagePool => "hugepage_pool",
+            Scope::NetDevice => "net_device",
+        }
+    }
+
+    fn default_subject(self) -> &'static str {
+        match self {
+            Scope::Host => "{host.hostname != null ? host.hostname : 'host'}",
+            Scope::Domain => "{domain.name}",
+            Scope::Disk => "{domain.name} disk {disk.target}",
+            Scope::Interface => "{domain.name} interface {iface.mac != null ? iface.mac : iface.type}",
+            Scope::NumaNode => "NUMA node {node.id}",
+            Scope::BlockDevice => "{dev.name}",
+            Scope::HugepagePool => "{pool.size_kib} KiB hugepage pool",
+            Scope::NetDevice => "{nic.name}",
+        }
+    }
+}
+
+const COMMON_VARIABLES: &[&str] = &["host", "derived", "domains", "sources", "params"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<toml::Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    code: String,
+    name: String,
+    category: String,
+    severity: Severity,
+    scope: Scope,
+    title: String,
+    when: String,
+    message: String,
+    fix: String,
+    explanation: String,
+    #[serde(default)]
+    references: Vec<String>,
+    /// The section of the project's source document the rule implements.
+    #[serde(default)]
+    seed: Option<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    evidence: Vec<RawEvidence>,
+    #[serde(default)]
+    params: BTreeMap<String, RawParam>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    /// CEL expression giving the file (relative to the snapshot root).
+    #[serde(default)]
+    path: Option<String>,
+    /// CEL expression giving the line.
+    #[serde(default)]
+    line: Option<String>,
+    /// Template for what the evidence shows.
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    default: toml::Value,
+    doc: String,
+}
+
+#[derive(Debug)]
+pub struct EvidenceSpec {
+    pub path: Option<Expr>,
+    pub line: Option<Expr>,
+    pub text: Template,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Param {
+    pub name: String,
+    pub default: serde_json::Value,
+    pub doc: String,
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub severity: Severity,
+    pub scope: Scope,
+    pub title: String,
+    pub when: Expr,
+    pub message: Template,
+    pub fix: Template,
+    pub subject: Template,
+    pub evidence: Vec<EvidenceSpec>,
+    pub explanation: String,
+    pub references: Vec<String>,
+    pub seed: Option<String>,
+    pub params: Vec<Param>,
+    pub origin: Origin,
+    /// The rule reads host facts (or other domains), so `lint` of a lone
+    /// domain XML cannot run it.
+    pub needs_host: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+}
+
+impl Catalog {
+    /// The built-in rules plus every `*.toml` in `extra_dirs`.
+    pub fn load(extra_dirs: &[&Path]) -> Result<Catalog, Vec<String>> {
+        let mut files: Vec<(String, String)> = BUILTIN_RULES
+            .iter()
+            .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+            .collect();
+        let mut errors = Vec::new();
+        for dir in extra_dirs {
+            match std::fs::read_dir(dir) {
+                Ok(entries) => {
+                    let mut paths: Vec<_> = entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                        .collect();
+                    paths.sort();
+                    for p in paths {
+                        match std::fs::read_to_string(&p) {
+                            Ok(t) => files.push((p.display().to_string(), t)),
+                            Err(e) => errors.push(format!("{}: cannot read rule file: {e}", p.display())),
+                        }
+                    }
+                }
+                Err(e) => errors.push(format!("{}: cannot read rules directory: {e}", dir.display())),
+            }
+        }
+        let mut catalog = Catalog::default();
+        for (path, text) in &files {
+            catalog.add_file(path, text, &mut errors);
+        }
+        catalog.check_unique(&mut errors);
+        if errors.is_empty() {
+            Ok(catalog)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn find(&self, code_or_name: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+    }
+
+    fn add_file(&mut self, path: &str, text: &str, errors: &mut Vec<String>) {
+        let file: RuleFile = match toml::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                let line = e.span().map_or(1, |s| line_of(text, s.start));
+                errors.push(format!("{path}:{line}: {}", e.message()));
+                return;
+            }
+        };
+        for spanned in file.rule {
+            let line = line_of(text, spanned.span().start);
+            let raw = spanned.into_inner();
+            let at = format!("{path}:{line}: rule {}", raw.code);
+            match compile(raw, Origin { file: path.to_owned(), line }) {
+                Ok(rule) => self.rules.push(rule),
+                Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{at}: {p}"))),
+            }
+        }
+    }
+
+    fn check_unique(&self, errors: &mut Vec<String>) {
+        let mut codes: BTreeMap<&str, &Origin> = BTreeMap::new();
+        let mut names: BTreeMap<&str, &Origin> = BTreeMap::new();
+        for r in &self.rules {
+            if let Some(o) = codes.insert(&r.code, &r.origin) {
+                errors.push(format!(
+                    "{}:{}: rule code {} is already used at {}:{}",
+                    r.origin.file, r.origin.line, r.code, o.file, o.line
+                ));
+            }
+            if let Some(o) = names.insert(&r.name, &r.origin) {
+                errors.push(format!(
+                    "{}:{}: rule name {} is already used at {}:{}",
+                    r.origin.file, r.origin.line, r.name, o.file, o.line
+                ));
+            }
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
+    let mut problems = Vec::new();
+    let code_ok = raw.code.len() >= 4
+        && raw.code.chars().take_while(|c| c.is_ascii_uppercase()).count() >= 2
+        && raw.code.chars().rev().take(3).all(|c| c.is_ascii_digit())
+        && raw.code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !code_ok {
+        problems.push(format!("code `{}` must be capital letters then three digits (like DISK012)", raw.code));
+    }
+    let name_ok = !raw.name.is_empty()
+        && raw.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !raw.name.starts_with('-')
+        && !raw.name.ends_with('-');
+    if !name_ok {
+        problems.push(format!("name `{}` must be kebab-case", raw.name));
+    }
+    if !CATEGORIES.contains(&raw.category.as_str()) {
+        problems.push(format!("category `{}` is not one of {}", raw.category, CATEGORIES.join(", ")));
+    }
+    let allowed: BTreeSet<&str> = COMMON_VARIABLES
+        .iter()
+        .chain(raw.scope.subject_variables())
+        .copied()
+        .collect();
+    let when = Expr::compile(&raw.when).map_err(|e| format!("when: {e}"));
+    let message = Template::compile(&raw.message).map_err(|e| format!("message: {e}"));
+    let fix = Template::compile(&raw.fix).map_err(|e| format!("fix: {e}"));
+    let subject = Template::compile(raw.subject.as_deref().unwrap_or(raw.scope.default_subject()))
+        .map_err(|e| format!("subject: {e}"));
+    let mut evidence = Vec::new();
+    for (i, e) in raw.evidence.iter().enumerate() {
+        let path = e.path.as_deref().map(Expr::compile).transpose();
+        let line = e.line.as_deref().map(Expr::compile).transpose();
+        let text = Template::compile(&e.text);
+        match (path, line, text) {
+            (Ok(path), Ok(line), Ok(text)) => evidence.push(EvidenceSpec { path, line, text }),
+            (p, l, t) => {
+                for err in [p.err(), l.err(), t.err()].into_iter().flatten() {
+                    problems.push(format!("evidence[{i}]: {err}"));
+                }
+            }
+        }
+    }
+    let mut needs_host = false;
+    let mut all_vars = Vec::new();
+    if let Ok(w) = &when {
+        all_vars.push(("when", w.variables()));
+    }
+    for (what, t) in [("message", &message), ("fix", &fix), ("subject", &subject)] {
+        if let Ok(t) = t {
+            all_vars.push((what, t.variables()));
+        }
+    }
+    for e in &evidence {
+        all_vars.push(("evidence", e.text.variables()));
+        for x in [&e.path, &e.line].into_iter().flatten() {
+            all_vars.push(("evidence", x.variables()));
+        }
+    }
+    for (what, vars) in all_vars {
+        needs_host |= vars
+            .iter()
+            .any(|v| ["host", "derived", "domains", "sources"].contains(&v.as_str()));
+        for v in vars {
+            if !allowed.contains(v.as_str()) {
+                problems.push(format!(
+                    "{what} uses `{v}`, which a rule of scope {} does not have",
+                    raw.scope.as_str()
+                ));
+            }
+        }
+    }
+    let mut params = Vec::new();
+    for (name, p) in raw.params {
+        match serde_json::to_value(&p.default) {
+            Ok(default) => params.push(Param { name, default, doc: p.doc }),
+            Err(e) => problems.push(format!("params.{name}: {e}")),
+        }
+    }
+    let (when, message, fix, subject) = match (when, message, fix, subject) {
+        (Ok(w), Ok(m), Ok(f), Ok(s)) if problems.is_empty() => (w, m, f, s),
+        (w, m, f, s) => {
+            problems.extend([w.err(), m.err(), f.err(), s.err()].into_iter().flatten());
+            return Err(problems);
+        }
+    };
+    Ok(Rule {
+        code: raw.code,
+        name: raw.name,
+        category: raw.category,
+        severity: raw.severity,
+        scope: raw.scope,
+        title: raw.title,
+        when,
+        message,
+        fix,
+        subject,
+        evidence,
+        explanation: raw.explanation,
+        references: raw.references,
+        seed: raw.seed,
+        params,
+        origin,
+        needs_host,
+    })
+}

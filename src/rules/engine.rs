@@ -1,0 +1,236 @@
+//! Running the catalog over a host's facts.
+//!
+//! The facts become CEL values once; each rule then gets a scope with its
+//! parameters, and each subject of the rule's scope (a domain, a disk, a
+//! block device, ...) a scope with that subject bound. A rule that fails to
+//! evaluate on a subject (a typo in a site rule, a null it did not guard)
+//! is reported as a rule error with the subject named; the other rules and
+//! subjects go on.
+
+use std::sync::Arc;
+
+use cel_interpreter::{Context, Value};
+use serde::Serialize;
+
+use super::catalog::{Catalog, Rule, Scope};
+use super::expr::{display, root_context, to_cel};
+use crate::config::Config;
+use crate::facts::Facts;
+use crate::findings::{Evidence, Finding};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleError {
+    pub rule: String,
+    pub subject: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<RuleError>,
+    /// Rules skipped by the config's `disable`.
+    pub disabled: Vec<String>,
+}
+
+/// One thing a rule looks at: the variables bound for it, and the domain
+/// it belongs to (for the finding's `domain` field).
+struct Subject {
+    bindings: Vec<(&'static str, Value)>,
+    domain: Option<String>,
+}
+
+fn get(v: &Value, key: &str) -> Value {
+    match v {
+        Value::Map(m) => m
+            .map
+            .get(&cel_interpreter::objects::Key::String(Arc::new(key.to_owned())))
+            .cloned()
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+fn list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::List(items) => items.iter().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn subjects(scope: Scope, host: &Value, domains: &[Value]) -> Vec<Subject> {
+    let name = |d: &Value| match get(d, "name") {
+        Value::String(s) => Some(s.to_string()),
+        _ => None,
+    };
+    let each_host = |key: &str, var: &'static str| -> Vec<Subject> {
+        let v = if key == "numa" { get(&get(host, "numa"), "nodes") } else { get(host, key) };
+        list(&v)
+            .into_iter()
+            .map(|x| Subject { bindings: vec![(var, x)], domain: None })
+            .collect()
+    };
+    match scope {
+        Scope::Host => vec![Subject { bindings: Vec::new(), domain: None }],
+        Scope::Domain => domains
+            .iter()
+            .map(|d| Subject { bindings: vec![("domain", d.clone())], domain: name(d) })
+            .collect(),
+        Scope::Disk | Scope::Interface => {
+            let (key, var) = if scope == Scope::Disk { ("disks", "disk") } else { ("interfaces", "iface") };
+            domains
+                .iter()
+                .flat_map(|d| {
+                    list(&get(d, key)).into_iter().map(move |x| Subject {
+                        bindings: vec![("domain", d.clone()), (var, x)],
+                        domain: name(d),
+                    })
+                })
+                .collect()
+        }
+        Scope::NumaNode => each_host("numa", "node"),
+        Scope::BlockDevice => each_host("block", "dev"),
+        Scope::HugepagePool => each_host("hugepages", "pool"),
+        Scope::NetDevice => each_host("net", "nic"),
+    }
+}
+
+pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation {
+    let json = serde_json::to_value(facts).expect("facts serialise");
+    let host = to_cel(&json["host"]);
+    let domains_value = to_cel(&json["domains"]);
+    let domains = list(&domains_value);
+    let sources: serde_json::Map<String, serde_json::Value> = json["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s["id"].as_str()?.to_owned(), s.clone())))
+        .collect();
+    let mut root = root_context();
+    root.add_variable_from_value("host", host.clone());
+    root.add_variable_from_value("derived", to_cel(&json["derived"]));
+    root.add_variable_from_value("domains", domains_value.clone());
+    root.add_variable_from_value("sources", to_cel(&serde_json::Value::Object(sources)));
+
+    let mut out = Evaluation::default();
+    for rule in &catalog.rules {
+        if config.disabled(&rule.code, &rule.name) {
+            out.disabled.push(rule.code.clone());
+            continue;
+        }
+        let mut rule_ctx = root.new_inner_scope();
+        rule_ctx.add_variable_from_value("params", params(rule, config));
+        for subject in subjects(rule.scope, &host, &domains) {
+            let mut ctx = rule_ctx.new_inner_scope();
+            for (k, v) in &subject.bindings {
+                ctx.add_variable_from_value(*k, v.clone());
+            }
+            match check(rule, &ctx, subject.domain) {
+                Ok(Some(f)) => out.findings.push(f),
+                Ok(None) => {}
+                Err(e) => out.errors.push(RuleError {
+                    rule: rule.code.clone(),
+                    subject: rule.subject.render(&ctx).unwrap_or_else(|_| "?".into()),
+                    message: e,
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// The rule's parameters: defaults, overridden by the config.
+fn params(rule: &Rule, config: &Config) -> Value {
+    let map: serde_json::Map<String, serde_json::Value> = rule
+        .params
+        .iter()
+        .map(|p| {
+            let v = config.param(&rule.code, &rule.name, &p.name).unwrap_or_else(|| p.default.clone());
+            (p.name.clone(), v)
+        })
+        .collect();
+    to_cel(&serde_json::Value::Object(map))
+}
+
+fn check(rule: &Rule, ctx: &Context, domain: Option<String>) -> Result<Option<Finding>, String> {
+    if !rule.when.truth(ctx)? {
+        return Ok(None);
+    }
+    let mut evidence = Vec::new();
+    for spec in &rule.evidence {
+        let path = match &spec.path {
+            Some(e) => match e.eval(ctx)? {
+                Value::Null => None,
+                v => Some(display(&v)),
+            },
+            None => None,
+        };
+        let line = match &spec.line {
+            Some(e) => match e.eval(ctx)? {
+                Value::Int(i) if i > 0 => Some(i as usize),
+                _ => None,
+            },
+            None => None,
+        };
+        evidence.push(Evidence { path, line, text: spec.text.render(ctx)? });
+    }
+    if evidence.is_empty() {
+        evidence.extend(default_evidence(rule.scope, ctx)?);
+    }
+    Ok(Some(Finding {
+        rule: rule.code.clone(),
+        name: rule.name.clone(),
+        category: rule.category.clone(),
+        severity: rule.severity,
+        domain,
+        subject: rule.subject.render(ctx)?,
+        title: rule.title.clone(),
+        message: rule.message.render(ctx)?,
+        fix: rule.fix.render(ctx)?.trim_end().to_owned(),
+        evidence,
+        references: rule.references.clone(),
+    }))
+}
+
+/// Where a finding points when its rule names no evidence: the element
+/// of the domain XML for domain-level scopes.
+fn default_evidence(scope: Scope, ctx: &Context) -> Result<Option<Evidence>, String> {
+    let var = |name: &str| ctx.get_variable(name).map_err(|e| e.to_string());
+    let domain_line = |element: &Value, text: String| -> Result<Option<Evidence>, String> {
+        let d = var("domain")?;
+        let line = match get(element, "line") {
+            Value::Int(i) if i > 0 => Some(i as usize),
+            _ => None,
+        };
+        Ok(Some(Evidence { path: Some(display(&get(&d, "source_path"))), line, text }))
+    };
+    match scope {
+        Scope::Domain => {
+            let d = var("domain")?;
+            domain_line(&d, format!("<domain> {}", display(&get(&d, "name"))))
+        }
+        Scope::Disk => {
+            let k = var("disk")?;
+            let text = format!(
+                "<disk> target {} bus {} cache {} io {}",
+                display(&get(&k, "target")),
+                display(&get(&k, "bus")),
+                display(&get(&k, "cache")),
+                display(&get(&k, "io"))
+            );
+            domain_line(&k, text)
+        }
+        Scope::Interface => {
+            let i = var("iface")?;
+            let text = format!(
+                "<interface type {}> model {} driver {} queues {}",
+                display(&get(&i, "type")),
+                display(&get(&i, "model")),
+                display(&get(&i, "driver")),
+                display(&get(&i, "queues"))
+            );
+            domain_line(&i, text)
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,359 @@
+//! The rule expression language: CEL (Common Expression Language, the
+//! policy language of Kubernetes admission and Envoy), via the
+//! `cel-interpreter` crate. Safe and non-Turing-complete: a site's rule can
+//! read the facts but cannot loop forever, touch files or run commands.
+//!
+//! Facts reach CEL as plain JSON-shaped values (the documented facts
+//! contract), with every integer that fits made a signed `int`, so rule
+//! authors can mix `domain.vcpus * 2 > host.cpu.logical` freely.
+//!
+//! Templates (`message`, `fix`, evidence text) are text with `{expr}`
+//! holes, each a CEL expression; `{{` and `}}` are literal braces.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel_interpreter::extractors::Arguments;
+use cel_interpreter::objects::{Key, Map};
+use cel_interpreter::{Context, ExecutionError, Program, Value};
+
+/// Convert JSON-shaped data to a CEL value.
+pub fn to_cel(v: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::String(Arc::new(s.clone())),
+        J::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
+        J::Object(o) => {
+            let map: HashMap<Key, Value> = o
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// A value as rule text shows it.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => format_float(*f),
+        Value::String(s) => s.to_string(),
+        Value::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        Value::Map(m) => {
+            let mut parts: Vec<String> = m
+                .map
+                .iter()
+                .map(|(k, v)| format!("{}={}", key_text(k), display(v)))
+                .collect();
+            parts.sort();
+            parts.join(" ")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn key_text(k: &Key) -> String {
+    match k {
+        Key::String(s) => s.to_string(),
+        Key::Int(i) => i.to_string(),
+        Key::Uint(u) => u.to_string(),
+        Key::Bool(b) => b.to_string(),
+    }
+}
+
+fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{f:.0}")
+    } else {
+        let s = format!("{f:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// The root context: helper functions rule text may call.
+///
+/// * `cpus(list)`: `[0,1,2,5]` -> `"0-2,5"`, the kernel/libvirt cpuset form.
+/// * `gib(kib)`: `16777216` -> `"16.0 GiB"`.
+/// * `join(list, sep)`: the elements as text.
+pub fn root_context() -> Context<'static> {
+    let mut ctx = Context::default();
+    ctx.add_function("cpus", |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+        let list = match args.first() {
+            Some(Value::List(l)) => l.clone(),
+            Some(Value::Null) | None => return Ok(Value::String(Arc::new("-".into()))),
+            Some(other) => return Err(ExecutionError::UnsupportedTargetType { target: other.clone() }),
+        };
+        let ids: Vec<u32> = list
+            .iter()
+            .filter_map(|v| match v {
+                Value::Int(i) => u32::try_from(*i).ok(),
+                Value::UInt(u) => u32::try_from(*u).ok(),
+                _ => None,
+            })
+            .collect();
+        Ok(Value::String(Arc::new(crate::parse::cpulist::format(&ids))))
+    });
+    ctx.add_function("gib", |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+        let kib = match args.first() {
+            Some(Value::Int(i)) => *i as f64,
+            Some(Value::UInt(u)) => *u as f64,
+            Some(Value::Float(f)) => *f,
+            _ => return Ok(Value::String(Arc::new("-".into()))),
+        };
+        Ok(Value::String(Arc::new(format!("{:.1} GiB", kib / 1048576.0))))
+    });
+    ctx.add_function("join", |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+        let sep = match args.get(1) {
+            Some(Value::String(s)) => s.to_string(),
+            _ => ", ".into(),
+        };
+        let text = match args.first() {
+            Some(Value::List(l)) => l.iter().map(display).collect::<Vec<_>>().join(&sep),
+            Some(v) => display(v),
+            None => String::new(),
+        };
+        Ok(Value::String(Arc::new(text)))
+    });
+    ctx
+}
+
+/// Keep the default panic message for every panic except those raised
+/// inside the CEL parser, which [`Expr::compile`] catches and reports.
+fn quiet_parser_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_parser = info
+                .location()
+                .is_some_and(|l| l.file().contains("antlr4rust") || l.file().contains("cel-parser"));
+            if !in_parser {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// A compiled CEL expression with its source, for error messages.
+#[derive(Debug)]
+pub struct Expr {
+    pub source: String,
+    program: Program,
+}
+
+impl Expr {
+    pub fn compile(source: &str) -> Result<Expr, String> {
+        quiet_parser_panics();
+        // cel-parser 0.10's ANTLR runtime panics on some incomplete
+        // expressions (`a ==`) instead of returning an error; a rule with a
+        // typo must be an error naming the rule, not a crash.
+        let program = std::panic::catch_unwind(|| Program::compile(source))
+            .map_err(|_| format!("`{source}` is not a valid CEL expression (the parser gave up)"))?
+            .map_err(|e| e.to_string())?;
+        Ok(Expr {
+            source: source.to_owned(),
+            program,
+        })
+    }
+
+    pub fn eval(&self, ctx: &Context) -> Result<Value, String> {
+        self.program
+            .execute(ctx)
+            .map_err(|e| format!("evaluating `{}`: {e}", self.source))
+    }
+
+    /// Evaluate as a predicate: only `true` is true; anything but a bool is
+    /// an error so a typo cannot silently disable a rule.
+    pub fn truth(&self, ctx: &Context) -> Result<bool, String> {
+        match self.eval(ctx)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!("`{}` gave {} instead of true/false", self.source, display(&other))),
+        }
+    }
+
+    /// The top-level variables the expression reads, leaving out the ones
+    /// a macro binds (`domains.exists(d, d.active)` reads `domains` only).
+    pub fn variables(&self) -> Vec<String> {
+        let refs = self.program.references();
+        let mut vars: Vec<String> = refs
+            .variables()
+            .into_iter()
+            .filter(|v| {
+                let compact: String = self.source.chars().filter(|c| !c.is_whitespace()).collect();
+                !compact.contains(&format!("({v},"))
+            })
+            .map(str::to_owned)
+            .collect();
+        vars.sort();
+        vars
+    }
+}
+
+#[derive(Debug)]
+enum Piece {
+    Text(String),
+    Hole(Expr),
+}
+
+/// Text with `{expr}` holes.
+#[derive(Debug)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+impl Template {
+    pub fn compile(source: &str) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut chars = source.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                    chars.next();
+                    text.push('{');
+                }
+                '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                    chars.next();
+                    text.push('}');
+                }
+                '{' => {
+                    // A hole runs to the matching close brace; CEL map
+                    // literals inside a hole are balanced.
+                    let mut depth = 1;
+                    let mut end = None;
+                    for (j, d) in chars.by_ref() {
+                        match d {
+                            '{' => depth += 1,
+                            '}' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    end = Some(j);
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    let end = end.ok_or_else(|| format!("unclosed `{{` at offset {i}"))?;
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    }
+                    let expr = &source[i + 1..end];
+                    pieces.push(Piece::Hole(Expr::compile(expr.trim()).map_err(|e| format!("in `{{{expr}}}`: {e}"))?));
+                }
+                '}' => return Err(format!("unmatched `}}` at offset {i} (write `}}}}` for a brace)")),
+                _ => text.push(c),
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Template { pieces })
+    }
+
+    pub fn render(&self, ctx: &Context) -> Result<String, String> {
+        let mut out = String::new();
+        for p in &self.pieces {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Hole(e) => out.push_str(&display(&e.eval(ctx)?)),
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn variables(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Hole(e) => Some(e.variables()),
+                Piece::Text(_) => None,
+            })
+            .flatten()
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx_with(json: serde_json::Value) -> Context<'static> {
+        let mut ctx = root_context();
+        if let serde_json::Value::Object(o) = json {
+            for (k, v) in o {
+                ctx.add_variable_from_value(k, to_cel(&v));
+            }
+        }
+        ctx
+    }
+
+    #[test]
+    fn predicates_read_facts() {
+        let ctx = ctx_with(serde_json::json!({
+            "disk": {"cache": "writeback", "bus": "ide", "iothread": null},
+            "domain": {"vcpus": 4u64},
+            "host": {"cpu": {"logical": 2}}
+        }));
+        let t = |s: &str| Expr::compile(s).unwrap().truth(&ctx).unwrap();
+        assert!(t("disk.cache in ['writeback', 'unsafe']"));
+        assert!(t("domain.vcpus * 2 > host.cpu.logical"));
+        assert!(t("disk.iothread == null"));
+        assert!(!t("disk.bus == 'virtio'"));
+        let err = Expr::compile("disk.cache").unwrap().truth(&ctx).unwrap_err();
+        assert!(err.contains("instead of true/false"), "{err}");
+        assert!(Expr::compile("disk.cache ==").is_err());
+    }
+
+    #[test]
+    fn templates_fill_holes() {
+        let ctx = ctx_with(serde_json::json!({"domain": {"name": "db01", "cpus": [0, 1, 2, 5], "mem": 16777216, "r": 2.5}}));
+        let t = Template::compile("{domain.name}: pinned to {cpus(domain.cpus)}, {gib(domain.mem)}, ratio {domain.r} {{literal}}").unwrap();
+        assert_eq!(t.render(&ctx).unwrap(), "db01: pinned to 0-2,5, 16.0 GiB, ratio 2.5 {literal}");
+        assert!(Template::compile("{unclosed").is_err());
+        assert!(Template::compile("stray }").is_err());
+        assert_eq!(t.variables(), vec!["domain"]);
+        let e = Expr::compile("domains.exists(d, d.name == domain.name && dsk.x)").unwrap();
+        assert_eq!(e.variables(), vec!["domain", "domains", "dsk"]);
+    }
+}
+#[cfg(test)]
+mod semantics {
+    use super::*;
+
+    #[test]
+    fn guards_short_circuit() {
+        let mut ctx = root_context();
+        ctx.add_variable_from_value("x", to_cel(&serde_json::json!({"a": null, "m": {"k": "60"}, "l": [1, 2]})));
+        for (src, want) in [
+            ("x.a != null && x.a > 3", false),
+            ("x.a == null || x.a > 3", true),
+            ("'k' in x.m && int(x.m['k']) > 10", true),
+            ("'z' in x.m && int(x.m['z']) > 10", false),
+            ("x.l.exists(v, v == 2)", true),
+            ("size(x.l.filter(v, v > 1)) == 1", true),
+            ("double(3) / double(2) == 1.5", true),
+            ("'abc'.contains('b')", true),
+            ("x.l.map(v, v * 2)[1] == 4", true),
+            ("!(3 in x.l)", true),
+        ] {
+            let e = Expr::compile(src).unwrap();
+            assert_eq!(e.truth(&ctx), Ok(want), "{src}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Rules: data files (`rules/*.toml`) whose predicates are CEL expressions
+//! over the facts. See `docs/rules.md` for the file format.
+
+pub mod catalog;
+pub mod engine;
+pub mod expr;
+
+pub use catalog::{Catalog, Rule, Scope};
+pub use engine::{evaluate, Evaluation, RuleError};
