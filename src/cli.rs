@@ -133,7 +133,10 @@ pub fn run() -> i32 {
         Command::Scan => not_yet("scan", "analysis of the live host"),
         Command::Analyze { path, opts } => analyze_command(&path, &opts),
         Command::Collect => not_yet("collect", "live capture"),
-        Command::Rules { command, rules_dirs } => rules_command(command, &rules_dirs),
+        Command::Rules {
+            command,
+            rules_dirs,
+        } => rules_command(command, &rules_dirs),
         Command::Lint { .. } => not_yet("lint", "domain XML linting"),
     };
     match result {
@@ -184,7 +187,11 @@ fn analyze_command(path: &Path, opts: &AnalyzeOpts) -> anyhow::Result<i32> {
         }
         ReportFormat::Table => {
             let width = terminal_width();
-            write!(out, "{}", report::table(&report, &catalog, opts.verbose, width))?;
+            write!(
+                out,
+                "{}",
+                report::table(&report, &catalog, opts.verbose, width)
+            )?;
         }
     }
     let threshold = match opts.fail_on {
@@ -213,7 +220,9 @@ fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<i32>
     let catalog = load_catalog(dirs)?;
     let mut out = std::io::stdout().lock();
     match command {
-        RulesCommand::List { format: ListFormat::Json } => {
+        RulesCommand::List {
+            format: ListFormat::Json,
+        } => {
             let rows: Vec<serde_json::Value> = catalog
                 .rules
                 .iter()
@@ -229,10 +238,14 @@ fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<i32>
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        RulesCommand::List { format: ListFormat::Table } => {
+        RulesCommand::List {
+            format: ListFormat::Table,
+        } => {
             let mut t = Table::new();
             t.load_preset(UTF8_FULL_CONDENSED);
-            t.set_header(vec!["code", "name", "category", "severity", "scope", "title"]);
+            t.set_header(vec![
+                "code", "name", "category", "severity", "scope", "title",
+            ]);
             for r in &catalog.rules {
                 t.add_row(vec![
                     r.code.as_str(),
@@ -264,7 +277,11 @@ fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<i32>
             writeln!(out, "{}\n", r.explanation.trim())?;
             writeln!(out, "checks: {}", r.when.source.trim())?;
             if !r.params.is_empty() {
-                writeln!(out, "\nparameters (override in virt-doctor.toml under [rules.{}]):", r.code)?;
+                writeln!(
+                    out,
+                    "\nparameters (override in virt-doctor.toml under [rules.{}]):",
+                    r.code
+                )?;
                 for p in &r.params {
                     writeln!(out, "  {} = {}  {}", p.name, p.default, p.doc)?;
                 }

@@ -36,12 +36,17 @@ impl Config {
     pub fn discover(explicit: Option<&Path>) -> anyhow::Result<Config> {
         let candidates: Vec<PathBuf> = match explicit {
             Some(p) => vec![p.to_owned()],
-            None => vec![PathBuf::from("virt-doctor.toml"), PathBuf::from("/etc/virt-doctor/config.toml")],
+            None => vec![
+                PathBuf::from("virt-doctor.toml"),
+                PathBuf::from("/etc/virt-doctor/config.toml"),
+            ],
         };
         for path in candidates {
             match std::fs::read_to_string(&path) {
                 Ok(text) => return Config::parse(&text, &path),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                    continue
+                }
                 Err(e) => anyhow::bail!("cannot read config {}: {e}", path.display()),
             }
         }
@@ -50,9 +55,9 @@ impl Config {
 
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
         let mut c: Config = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
             anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
         })?;
         c.path = Some(path.to_owned());
@@ -62,7 +67,10 @@ impl Config {
     /// Every rule and parameter the config names must exist, so a typo in
     /// a threshold override cannot silently leave the default in force.
     pub fn check(&self, catalog: &Catalog) -> Result<(), Vec<String>> {
-        let at = self.path.as_ref().map_or("config".into(), |p| p.display().to_string());
+        let at = self
+            .path
+            .as_ref()
+            .map_or("config".into(), |p| p.display().to_string());
         let mut errors = Vec::new();
         for name in &self.disable {
             if catalog.find(name).is_none() {
@@ -80,7 +88,11 @@ impl Config {
                     errors.push(format!(
                         "{at}: [rules.{rule}] {p}: rule {} has no such parameter (it has: {})",
                         r.code,
-                        if known.is_empty() { "none".into() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            known.join(", ")
+                        }
                     ));
                 }
             }
@@ -93,7 +105,9 @@ impl Config {
     }
 
     pub fn disabled(&self, code: &str, name: &str) -> bool {
-        self.disable.iter().any(|d| d.eq_ignore_ascii_case(code) || d == name)
+        self.disable
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(code) || d == name)
     }
 
     /// The override for one parameter of one rule, if any.

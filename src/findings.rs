@@ -28,13 +28,17 @@ impl std::str::FromStr for Severity {
             "info" => Ok(Severity::Info),
             "warning" => Ok(Severity::Warning),
             "critical" => Ok(Severity::Critical),
-            other => Err(format!("unknown severity `{other}` (info, warning, critical)")),
+            other => Err(format!(
+                "unknown severity `{other}` (info, warning, critical)"
+            )),
         }
     }
 }
 
 /// The areas findings are grouped by, in report order.
-pub const CATEGORIES: &[&str] = &["host", "cpu", "memory", "numa", "disk", "network", "snapshot"];
+pub const CATEGORIES: &[&str] = &[
+    "host", "cpu", "memory", "numa", "disk", "network", "snapshot",
+];
 
 /// Where a finding's evidence is: a file and line in the snapshot, or a
 /// value that was read (`path`/`line` null).

@@ -112,7 +112,11 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
         .iter()
         .flat_map(|g| g.iter().map(move |c| (*c, g)))
         .collect();
-    let online: Option<BTreeSet<u32>> = host.cpu.online.as_ref().map(|o| o.iter().copied().collect());
+    let online: Option<BTreeSet<u32>> = host
+        .cpu
+        .online
+        .as_ref()
+        .map(|o| o.iter().copied().collect());
 
     for d in domains.iter_mut() {
         d.derived = per_domain(d, host, &cpu_node, online.as_ref(), default_hugepage_kib);
@@ -121,7 +125,13 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
     // Overlaps need every domain's pins first.
     let pins: Vec<(String, BTreeSet<u32>, bool)> = domains
         .iter()
-        .map(|d| (d.domain.name.clone(), d.derived.pinned_cpus.iter().copied().collect(), d.derived.counted))
+        .map(|d| {
+            (
+                d.domain.name.clone(),
+                d.derived.pinned_cpus.iter().copied().collect(),
+                d.derived.counted,
+            )
+        })
         .collect();
     for (i, d) in domains.iter_mut().enumerate() {
         if !d.derived.counted {
@@ -134,7 +144,10 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
             }
             let same: Vec<u32> = mine.intersection(theirs).copied().collect();
             if !same.is_empty() {
-                d.derived.pin_overlaps.push(PinOverlap { domain: other.clone(), cpus: same });
+                d.derived.pin_overlaps.push(PinOverlap {
+                    domain: other.clone(),
+                    cpus: same,
+                });
                 continue;
             }
             let sib: BTreeSet<u32> = mine
@@ -145,7 +158,10 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
                 .collect();
             let shared: Vec<u32> = sib.intersection(theirs).copied().collect();
             if !shared.is_empty() {
-                d.derived.sibling_overlaps.push(PinOverlap { domain: other.clone(), cpus: shared });
+                d.derived.sibling_overlaps.push(PinOverlap {
+                    domain: other.clone(),
+                    cpus: shared,
+                });
             }
         }
     }
@@ -166,7 +182,10 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
     let mut demand: BTreeMap<u64, HugepageDemand> = BTreeMap::new();
     for d in &counted {
         for (size, pages) in &d.derived.hugepages_needed {
-            let e = demand.entry(*size).or_insert_with(|| HugepageDemand { size_kib: *size, ..Default::default() });
+            let e = demand.entry(*size).or_insert_with(|| HugepageDemand {
+                size_kib: *size,
+                ..Default::default()
+            });
             e.pages_requested += pages;
             e.domains.push(d.domain.name.clone());
         }
@@ -186,7 +205,11 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
         domain_basis: if any_active { "active" } else { "defined" },
         domains_counted: counted.len(),
         vcpus_total,
-        vcpu_overcommit_ratio: host.cpu.logical.filter(|n| *n > 0).map(|n| ratio(u64::from(vcpus_total), u64::from(n))),
+        vcpu_overcommit_ratio: host
+            .cpu
+            .logical
+            .filter(|n| *n > 0)
+            .map(|n| ratio(u64::from(vcpus_total), u64::from(n))),
         domain_memory_total_kib,
         memory_commit_ratio: total.map(|t| ratio(domain_memory_total_kib, t)),
         hugepages_reserved_kib,
@@ -214,7 +237,11 @@ fn per_domain(
 ) -> DomainDerived {
     let dom = &d.domain;
     let vcpus_effective = dom.vcpus_current.or(dom.vcpus).unwrap_or(0);
-    let mut pinned: BTreeSet<u32> = dom.vcpupin.iter().flat_map(|p| p.cpuset.iter().copied()).collect();
+    let mut pinned: BTreeSet<u32> = dom
+        .vcpupin
+        .iter()
+        .flat_map(|p| p.cpuset.iter().copied())
+        .collect();
     let mut all_pinned = vcpus_effective > 0
         && (0..vcpus_effective).all(|v| dom.vcpupin.iter().any(|p| p.vcpu == v));
     if dom.vcpupin.is_empty() {
@@ -271,7 +298,11 @@ fn per_domain(
                     let pool = node.hugepages.iter().find(|p| p.size_kib == size)?;
                     Some(acc + pool.free?)
                 }),
-                None => host.hugepages.iter().find(|p| p.size_kib == size).and_then(|p| p.free),
+                None => host
+                    .hugepages
+                    .iter()
+                    .find(|p| p.size_kib == size)
+                    .and_then(|p| p.free),
             };
             hugepages_free.push((size, free));
         }
@@ -288,11 +319,21 @@ fn per_domain(
         memory_nodes_total_kib: nodes_sum(|n| n.memory_total_kib),
         memory_nodes_free_kib: nodes_sum(|n| n.memory_free_kib),
         memory_nodes,
-        largest_node_memory_kib: host.numa.nodes.iter().filter_map(|n| n.memory_total_kib).max(),
+        largest_node_memory_kib: host
+            .numa
+            .nodes
+            .iter()
+            .filter_map(|n| n.memory_total_kib)
+            .max(),
         largest_node_cpus: host.numa.nodes.iter().map(|n| n.cpus.len() as u32).max(),
         hugepages_needed,
         hugepages_free,
-        max_backing_chain_depth: dom.disks.iter().filter_map(|k| k.backing_chain_depth).max().unwrap_or(0),
+        max_backing_chain_depth: dom
+            .disks
+            .iter()
+            .filter_map(|k| k.backing_chain_depth)
+            .max()
+            .unwrap_or(0),
         counted: false,
     }
 }

@@ -51,7 +51,10 @@ pub fn parse_rings(text: &str) -> Parsed<Option<Rings>> {
         } else {
             vec![Problem::whole("no ring sizes found")]
         };
-        return Parsed { value: None, problems };
+        return Parsed {
+            value: None,
+            problems,
+        };
     }
     Parsed::ok(Some(r))
 }
@@ -62,7 +65,10 @@ mod tests {
     fn reads_max_and_current() {
         let text = "Ring parameters for eth0:\nPre-set maximums:\nRX:\t\t4096\nRX Mini:\t0\nRX Jumbo:\t0\nTX:\t\t4096\nCurrent hardware settings:\nRX:\t\t256\nRX Mini:\t0\nRX Jumbo:\t0\nTX:\t\t512\n";
         let r = super::parse_rings(text).value.unwrap();
-        assert_eq!((r.rx_max, r.tx_max, r.rx, r.tx), (Some(4096), Some(4096), Some(256), Some(512)));
+        assert_eq!(
+            (r.rx_max, r.tx_max, r.rx, r.tx),
+            (Some(4096), Some(4096), Some(256), Some(512))
+        );
         let none = super::parse_rings("Cannot get device ring settings: Operation not supported\n");
         assert!(none.value.is_none() && none.problems.is_empty());
     }

@@ -9,8 +9,13 @@ use super::Parsed;
 /// Command names (basename of the first word of the COMMAND column).
 pub fn parse_ps(text: &str) -> Parsed<BTreeSet<String>> {
     let mut lines = text.lines();
-    let Some(header) = lines.next() else { return Parsed::ok(BTreeSet::new()) };
-    let Some(col) = header.split_whitespace().position(|h| h == "COMMAND" || h == "CMD") else {
+    let Some(header) = lines.next() else {
+        return Parsed::ok(BTreeSet::new());
+    };
+    let Some(col) = header
+        .split_whitespace()
+        .position(|h| h == "COMMAND" || h == "CMD")
+    else {
         return Parsed {
             value: BTreeSet::new(),
             problems: vec![super::Problem::at(1, "no COMMAND column in the ps header")],
@@ -18,8 +23,17 @@ pub fn parse_ps(text: &str) -> Parsed<BTreeSet<String>> {
     };
     let names = lines
         .filter_map(|l| l.split_whitespace().nth(col))
-        .map(|c| c.trim_start_matches(['[', '\\', '_', '|', ' ']).trim_end_matches(']'))
-        .map(|c| c.rsplit('/').next().unwrap_or(c).trim_end_matches(':').to_owned())
+        .map(|c| {
+            c.trim_start_matches(['[', '\\', '_', '|', ' '])
+                .trim_end_matches(']')
+        })
+        .map(|c| {
+            c.rsplit('/')
+                .next()
+                .unwrap_or(c)
+                .trim_end_matches(':')
+                .to_owned()
+        })
         .filter(|c| !c.is_empty())
         .collect();
     Parsed::ok(names)

@@ -108,5 +108,8 @@ impl Report {
 }
 
 fn category_rank(c: &str) -> usize {
-    CATEGORIES.iter().position(|x| *x == c).unwrap_or(CATEGORIES.len())
+    CATEGORIES
+        .iter()
+        .position(|x| *x == c)
+        .unwrap_or(CATEGORIES.len())
 }

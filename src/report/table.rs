@@ -18,7 +18,11 @@ pub fn render(report: &Report, catalog: &Catalog, verbose: bool, width: Option<u
         }
     }
     for category in categories {
-        let in_cat: Vec<_> = report.findings.iter().filter(|f| f.category == category).collect();
+        let in_cat: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.category == category)
+            .collect();
         if in_cat.is_empty() {
             continue;
         }
@@ -28,7 +32,11 @@ pub fn render(report: &Report, catalog: &Catalog, verbose: bool, width: Option<u
         if let Some(w) = width {
             t.set_width(w);
         }
-        t.set_header(vec![category.to_uppercase().as_str(), "subject", "finding and fix"]);
+        t.set_header(vec![
+            category.to_uppercase().as_str(),
+            "subject",
+            "finding and fix",
+        ]);
         for f in in_cat {
             let mut body = format!("{}\n{}\n\nfix:\n{}", f.title, f.message, f.fix);
             if verbose {
@@ -44,7 +52,11 @@ pub fn render(report: &Report, catalog: &Catalog, verbose: bool, width: Option<u
                     body.push_str(&format!("\n\nwhy: {}", rule.explanation.trim()));
                 }
             }
-            t.add_row(vec![format!("{}\n{}", f.severity.as_str(), f.rule), f.subject.clone(), body]);
+            t.add_row(vec![
+                format!("{}\n{}", f.severity.as_str(), f.rule),
+                f.subject.clone(),
+                body,
+            ]);
         }
         out.push_str(&format!("{t}\n"));
     }

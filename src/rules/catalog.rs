@@ -71,7 +71,9 @@ impl Scope {
             Scope::Host => "{host.hostname != null ? host.hostname : 'host'}",
             Scope::Domain => "{domain.name}",
             Scope::Disk => "{domain.name} disk {disk.target}",
-            Scope::Interface => "{domain.name} interface {iface.mac != null ? iface.mac : iface.type}",
+            Scope::Interface => {
+                "{domain.name} interface {iface.mac != null ? iface.mac : iface.type}"
+            }
             Scope::NumaNode => "NUMA node {node.id}",
             Scope::BlockDevice => "{dev.name}",
             Scope::HugepagePool => "{pool.size_kib} KiB hugepage pool",
@@ -204,11 +206,16 @@ impl Catalog {
                     for p in paths {
                         match std::fs::read_to_string(&p) {
                             Ok(t) => files.push((p.display().to_string(), t)),
-                            Err(e) => errors.push(format!("{}: cannot read rule file: {e}", p.display())),
+                            Err(e) => {
+                                errors.push(format!("{}: cannot read rule file: {e}", p.display()))
+                            }
                         }
                     }
                 }
-                Err(e) => errors.push(format!("{}: cannot read rules directory: {e}", dir.display())),
+                Err(e) => errors.push(format!(
+                    "{}: cannot read rules directory: {e}",
+                    dir.display()
+                )),
             }
         }
         let mut catalog = Catalog::default();
@@ -242,7 +249,13 @@ impl Catalog {
             let line = line_of(text, spanned.span().start);
             let raw = spanned.into_inner();
             let at = format!("{path}:{line}: rule {}", raw.code);
-            match compile(raw, Origin { file: path.to_owned(), line }) {
+            match compile(
+                raw,
+                Origin {
+                    file: path.to_owned(),
+                    line,
+                },
+            ) {
                 Ok(rule) => self.rules.push(rule),
                 Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{at}: {p}"))),
             }
@@ -276,21 +289,39 @@ fn line_of(text: &str, offset: usize) -> usize {
 fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let mut problems = Vec::new();
     let code_ok = raw.code.len() >= 4
-        && raw.code.chars().take_while(|c| c.is_ascii_uppercase()).count() >= 2
+        && raw
+            .code
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase())
+            .count()
+            >= 2
         && raw.code.chars().rev().take(3).all(|c| c.is_ascii_digit())
-        && raw.code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        && raw
+            .code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !code_ok {
-        problems.push(format!("code `{}` must be capital letters then three digits (like DISK012)", raw.code));
+        problems.push(format!(
+            "code `{}` must be capital letters then three digits (like DISK012)",
+            raw.code
+        ));
     }
     let name_ok = !raw.name.is_empty()
-        && raw.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !raw.name.starts_with('-')
         && !raw.name.ends_with('-');
     if !name_ok {
         problems.push(format!("name `{}` must be kebab-case", raw.name));
     }
     if !CATEGORIES.contains(&raw.category.as_str()) {
-        problems.push(format!("category `{}` is not one of {}", raw.category, CATEGORIES.join(", ")));
+        problems.push(format!(
+            "category `{}` is not one of {}",
+            raw.category,
+            CATEGORIES.join(", ")
+        ));
     }
     let allowed: BTreeSet<&str> = COMMON_VARIABLES
         .iter()
@@ -300,8 +331,12 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let when = Expr::compile(&raw.when).map_err(|e| format!("when: {e}"));
     let message = Template::compile(&raw.message).map_err(|e| format!("message: {e}"));
     let fix = Template::compile(&raw.fix).map_err(|e| format!("fix: {e}"));
-    let subject = Template::compile(raw.subject.as_deref().unwrap_or(raw.scope.default_subject()))
-        .map_err(|e| format!("subject: {e}"));
+    let subject = Template::compile(
+        raw.subject
+            .as_deref()
+            .unwrap_or(raw.scope.default_subject()),
+    )
+    .map_err(|e| format!("subject: {e}"));
     let mut evidence = Vec::new();
     for (i, e) in raw.evidence.iter().enumerate() {
         let path = e.path.as_deref().map(Expr::compile).transpose();
@@ -348,7 +383,11 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let mut params = Vec::new();
     for (name, p) in raw.params {
         match serde_json::to_value(&p.default) {
-            Ok(default) => params.push(Param { name, default, doc: p.doc }),
+            Ok(default) => params.push(Param {
+                name,
+                default,
+                doc: p.doc,
+            }),
             Err(e) => problems.push(format!("params.{name}: {e}")),
         }
     }

@@ -44,7 +44,9 @@ fn get(v: &Value, key: &str) -> Value {
     match v {
         Value::Map(m) => m
             .map
-            .get(&cel_interpreter::objects::Key::String(Arc::new(key.to_owned())))
+            .get(&cel_interpreter::objects::Key::String(Arc::new(
+                key.to_owned(),
+            )))
             .cloned()
             .unwrap_or(Value::Null),
         _ => Value::Null,
@@ -64,20 +66,37 @@ fn subjects(scope: Scope, host: &Value, domains: &[Value]) -> Vec<Subject> {
         _ => None,
     };
     let each_host = |key: &str, var: &'static str| -> Vec<Subject> {
-        let v = if key == "numa" { get(&get(host, "numa"), "nodes") } else { get(host, key) };
+        let v = if key == "numa" {
+            get(&get(host, "numa"), "nodes")
+        } else {
+            get(host, key)
+        };
         list(&v)
             .into_iter()
-            .map(|x| Subject { bindings: vec![(var, x)], domain: None })
+            .map(|x| Subject {
+                bindings: vec![(var, x)],
+                domain: None,
+            })
             .collect()
     };
     match scope {
-        Scope::Host => vec![Subject { bindings: Vec::new(), domain: None }],
+        Scope::Host => vec![Subject {
+            bindings: Vec::new(),
+            domain: None,
+        }],
         Scope::Domain => domains
             .iter()
-            .map(|d| Subject { bindings: vec![("domain", d.clone())], domain: name(d) })
+            .map(|d| Subject {
+                bindings: vec![("domain", d.clone())],
+                domain: name(d),
+            })
             .collect(),
         Scope::Disk | Scope::Interface => {
-            let (key, var) = if scope == Scope::Disk { ("disks", "disk") } else { ("interfaces", "iface") };
+            let (key, var) = if scope == Scope::Disk {
+                ("disks", "disk")
+            } else {
+                ("interfaces", "iface")
+            };
             domains
                 .iter()
                 .flat_map(|d| {
@@ -145,7 +164,9 @@ fn params(rule: &Rule, config: &Config) -> Value {
         .params
         .iter()
         .map(|p| {
-            let v = config.param(&rule.code, &rule.name, &p.name).unwrap_or_else(|| p.default.clone());
+            let v = config
+                .param(&rule.code, &rule.name, &p.name)
+                .unwrap_or_else(|| p.default.clone());
             (p.name.clone(), v)
         })
         .collect();
@@ -172,7 +193,11 @@ fn check(rule: &Rule, ctx: &Context, domain: Option<String>) -> Result<Option<Fi
             },
             None => None,
         };
-        evidence.push(Evidence { path, line, text: spec.text.render(ctx)? });
+        evidence.push(Evidence {
+            path,
+            line,
+            text: spec.text.render(ctx)?,
+        });
     }
     if evidence.is_empty() {
         evidence.extend(default_evidence(rule.scope, ctx)?);
@@ -202,7 +227,11 @@ fn default_evidence(scope: Scope, ctx: &Context) -> Result<Option<Evidence>, Str
             Value::Int(i) if i > 0 => Some(i as usize),
             _ => None,
         };
-        Ok(Some(Evidence { path: Some(display(&get(&d, "source_path"))), line, text }))
+        Ok(Some(Evidence {
+            path: Some(display(&get(&d, "source_path"))),
+            line,
+            text,
+        }))
     };
     match scope {
         Scope::Domain => {

@@ -88,43 +88,59 @@ fn format_float(f: f64) -> String {
 /// * `join(list, sep)`: the elements as text.
 pub fn root_context() -> Context<'static> {
     let mut ctx = Context::default();
-    ctx.add_function("cpus", |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
-        let list = match args.first() {
-            Some(Value::List(l)) => l.clone(),
-            Some(Value::Null) | None => return Ok(Value::String(Arc::new("-".into()))),
-            Some(other) => return Err(ExecutionError::UnsupportedTargetType { target: other.clone() }),
-        };
-        let ids: Vec<u32> = list
-            .iter()
-            .filter_map(|v| match v {
-                Value::Int(i) => u32::try_from(*i).ok(),
-                Value::UInt(u) => u32::try_from(*u).ok(),
-                _ => None,
-            })
-            .collect();
-        Ok(Value::String(Arc::new(crate::parse::cpulist::format(&ids))))
-    });
-    ctx.add_function("gib", |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
-        let kib = match args.first() {
-            Some(Value::Int(i)) => *i as f64,
-            Some(Value::UInt(u)) => *u as f64,
-            Some(Value::Float(f)) => *f,
-            _ => return Ok(Value::String(Arc::new("-".into()))),
-        };
-        Ok(Value::String(Arc::new(format!("{:.1} GiB", kib / 1048576.0))))
-    });
-    ctx.add_function("join", |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
-        let sep = match args.get(1) {
-            Some(Value::String(s)) => s.to_string(),
-            _ => ", ".into(),
-        };
-        let text = match args.first() {
-            Some(Value::List(l)) => l.iter().map(display).collect::<Vec<_>>().join(&sep),
-            Some(v) => display(v),
-            None => String::new(),
-        };
-        Ok(Value::String(Arc::new(text)))
-    });
+    ctx.add_function(
+        "cpus",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let list = match args.first() {
+                Some(Value::List(l)) => l.clone(),
+                Some(Value::Null) | None => return Ok(Value::String(Arc::new("-".into()))),
+                Some(other) => {
+                    return Err(ExecutionError::UnsupportedTargetType {
+                        target: other.clone(),
+                    })
+                }
+            };
+            let ids: Vec<u32> = list
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(i) => u32::try_from(*i).ok(),
+                    Value::UInt(u) => u32::try_from(*u).ok(),
+                    _ => None,
+                })
+                .collect();
+            Ok(Value::String(Arc::new(crate::parse::cpulist::format(&ids))))
+        },
+    );
+    ctx.add_function(
+        "gib",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let kib = match args.first() {
+                Some(Value::Int(i)) => *i as f64,
+                Some(Value::UInt(u)) => *u as f64,
+                Some(Value::Float(f)) => *f,
+                _ => return Ok(Value::String(Arc::new("-".into()))),
+            };
+            Ok(Value::String(Arc::new(format!(
+                "{:.1} GiB",
+                kib / 1048576.0
+            ))))
+        },
+    );
+    ctx.add_function(
+        "join",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let sep = match args.get(1) {
+                Some(Value::String(s)) => s.to_string(),
+                _ => ", ".into(),
+            };
+            let text = match args.first() {
+                Some(Value::List(l)) => l.iter().map(display).collect::<Vec<_>>().join(&sep),
+                Some(v) => display(v),
+                None => String::new(),
+            };
+            Ok(Value::String(Arc::new(text)))
+        },
+    );
     ctx
 }
 
@@ -135,9 +151,9 @@ fn quiet_parser_panics() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let in_parser = info
-                .location()
-                .is_some_and(|l| l.file().contains("antlr4rust") || l.file().contains("cel-parser"));
+            let in_parser = info.location().is_some_and(|l| {
+                l.file().contains("antlr4rust") || l.file().contains("cel-parser")
+            });
             if !in_parser {
                 previous(info);
             }
@@ -178,7 +194,11 @@ impl Expr {
     pub fn truth(&self, ctx: &Context) -> Result<bool, String> {
         match self.eval(ctx)? {
             Value::Bool(b) => Ok(b),
-            other => Err(format!("`{}` gave {} instead of true/false", self.source, display(&other))),
+            other => Err(format!(
+                "`{}` gave {} instead of true/false",
+                self.source,
+                display(&other)
+            )),
         }
     }
 
@@ -250,9 +270,15 @@ impl Template {
                         pieces.push(Piece::Text(std::mem::take(&mut text)));
                     }
                     let expr = &source[i + 1..end];
-                    pieces.push(Piece::Hole(Expr::compile(expr.trim()).map_err(|e| format!("in `{{{expr}}}`: {e}"))?));
+                    pieces.push(Piece::Hole(
+                        Expr::compile(expr.trim()).map_err(|e| format!("in `{{{expr}}}`: {e}"))?,
+                    ));
                 }
-                '}' => return Err(format!("unmatched `}}` at offset {i} (write `}}}}` for a brace)")),
+                '}' => {
+                    return Err(format!(
+                        "unmatched `}}` at offset {i} (write `}}}}` for a brace)"
+                    ))
+                }
                 _ => text.push(c),
             }
         }
@@ -315,16 +341,24 @@ mod tests {
         assert!(t("domain.vcpus * 2 > host.cpu.logical"));
         assert!(t("disk.iothread == null"));
         assert!(!t("disk.bus == 'virtio'"));
-        let err = Expr::compile("disk.cache").unwrap().truth(&ctx).unwrap_err();
+        let err = Expr::compile("disk.cache")
+            .unwrap()
+            .truth(&ctx)
+            .unwrap_err();
         assert!(err.contains("instead of true/false"), "{err}");
         assert!(Expr::compile("disk.cache ==").is_err());
     }
 
     #[test]
     fn templates_fill_holes() {
-        let ctx = ctx_with(serde_json::json!({"domain": {"name": "db01", "cpus": [0, 1, 2, 5], "mem": 16777216, "r": 2.5}}));
+        let ctx = ctx_with(
+            serde_json::json!({"domain": {"name": "db01", "cpus": [0, 1, 2, 5], "mem": 16777216, "r": 2.5}}),
+        );
         let t = Template::compile("{domain.name}: pinned to {cpus(domain.cpus)}, {gib(domain.mem)}, ratio {domain.r} {{literal}}").unwrap();
-        assert_eq!(t.render(&ctx).unwrap(), "db01: pinned to 0-2,5, 16.0 GiB, ratio 2.5 {literal}");
+        assert_eq!(
+            t.render(&ctx).unwrap(),
+            "db01: pinned to 0-2,5, 16.0 GiB, ratio 2.5 {literal}"
+        );
         assert!(Template::compile("{unclosed").is_err());
         assert!(Template::compile("stray }").is_err());
         assert_eq!(t.variables(), vec!["domain"]);
@@ -339,7 +373,10 @@ mod semantics {
     #[test]
     fn guards_short_circuit() {
         let mut ctx = root_context();
-        ctx.add_variable_from_value("x", to_cel(&serde_json::json!({"a": null, "m": {"k": "60"}, "l": [1, 2]})));
+        ctx.add_variable_from_value(
+            "x",
+            to_cel(&serde_json::json!({"a": null, "m": {"k": "60"}, "l": [1, 2]})),
+        );
         for (src, want) in [
             ("x.a != null && x.a > 3", false),
             ("x.a == null || x.a > 3", true),

@@ -5,7 +5,10 @@
 //! host, a `virt-doctor collect` capture and a sosreport differ only in
 //! which candidates exist, so supporting a new layout means adding a
 //! candidate here, and adding a source means one entry plus a parser in
-//! `crate::parse`. Candidates are listed in priority order.
+//! `crate::parse`. Candidates are listed in priority order. Red Hat's
+//! insights-client archives keep command output in `insights_commands/`
+//! instead of `sos_commands/<plugin>/`; where they carry a source, it is a
+//! candidate too.
 
 mod host_data;
 mod store;
@@ -107,11 +110,13 @@ pub static SOURCES: &[Source] = &[
     one("hostname", &[
         file("proc/sys/kernel/hostname", s::hostname),
         file("sos_commands/host/hostname", s::hostname),
+        file("insights_commands/hostname", s::hostname),
         file("etc/hostname", s::hostname),
     ]),
     one("kernel", &[
         file("proc/version", s::proc_version),
         file("sos_commands/kernel/uname_-a", s::uname_a),
+        file("insights_commands/uname_-a", s::uname_a),
     ]),
     one("cmdline", &[file("proc/cmdline", s::cmdline)]),
     one("meminfo", &[
@@ -177,9 +182,13 @@ pub static SOURCES: &[Source] = &[
     one("processes", &[
         file("sos_commands/process/ps_auxwww", s::ps),
         file("sos_commands/process/ps_auxfwww", s::ps),
+        file("insights_commands/ps_auxww", s::ps),
         file("proc/*/comm", s::proc_comm),
     ]),
-    all("nic_rings", &[file("sos_commands/networking/ethtool_-g_*", s::ethtool_rings)]),
+    all("nic_rings", &[
+        file("sos_commands/networking/ethtool_-g_*", s::ethtool_rings),
+        file("insights_commands/ethtool_-g_*", s::ethtool_rings),
+    ]),
     all("logs", &[
         names("var/log/dmesg", s::log_dmesg),
         names("sos_commands/kernel/dmesg", s::log_dmesg),

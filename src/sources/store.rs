@@ -422,14 +422,18 @@ pub fn proc_comm(i: &Input, h: &mut HostData) -> Vec<Problem> {
     if capture(i, 0).is_some() {
         let name = i.text.trim();
         if !name.is_empty() {
-            h.processes.get_or_insert_with(Default::default).insert(name.to_owned());
+            h.processes
+                .get_or_insert_with(Default::default)
+                .insert(name.to_owned());
         }
     }
     Vec::new()
 }
 
 pub fn ethtool_rings(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    let Some(dev) = i.captures.first() else { return Vec::new() };
+    let Some(dev) = i.captures.first() else {
+        return Vec::new();
+    };
     let p = parse::ethtool::parse_rings(i.text);
     if let Some(r) = p.value {
         h.nic_rings.insert(dev.clone(), r);
