@@ -265,3 +265,91 @@ fn every_corpus_host_tree_gives_facts() {
         roots.len()
     );
 }
+
+/// Every domain XML of the corpus, analysed as the only domain of an
+/// otherwise empty host: no panic, no rule error. Prints how often each rule
+/// fires, which is where false positives show first.
+#[test]
+fn analyze_every_corpus_domain() {
+    use virt_doctor::config::Config;
+    use virt_doctor::facts::{self, Target};
+    use virt_doctor::rules::{self, Catalog};
+    use virt_doctor::sources::{DomainEntry, DomainOrigin, HostData};
+
+    let Some(corpus) = common::corpus() else {
+        return common::skip_without_corpus("analyze_every_corpus_domain");
+    };
+    let catalog = Catalog::load(&[]).unwrap();
+    let mut files = Vec::new();
+    files_below(&corpus.join("libvirt-xml"), &mut files);
+    files.sort();
+    let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
+    let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let (mut analysed, mut errors) = (0, Vec::new());
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+    {
+        let text = String::from_utf8_lossy(&fs::read(path).unwrap()).into_owned();
+        let Some(domain) = parse::domain::parse(&text).value else {
+            continue;
+        };
+        let mut data = HostData::default();
+        data.domains.insert(
+            domain.name.clone(),
+            DomainEntry {
+                domain,
+                origin: DomainOrigin::Persistent,
+                path: path.display().to_string(),
+                persistent: true,
+                active: false,
+            },
+        );
+        let f = facts::build(
+            &data,
+            Vec::new(),
+            Target {
+                kind: virt_doctor::snapshot::Kind::Directory,
+                path: path.display().to_string(),
+            },
+        );
+        let eval = rules::evaluate(&catalog, &f, &Config::default());
+        analysed += 1;
+        for e in eval.errors {
+            errors.push(format!(
+                "{}: {} on {}: {}",
+                path.display(),
+                e.rule,
+                e.subject,
+                e.message
+            ));
+        }
+        for finding in eval.findings {
+            let n = per_rule.entry(finding.rule.clone()).or_default();
+            *n += 1;
+            if *n <= 3 {
+                examples.entry(finding.rule).or_default().push(format!(
+                    "{}: {}",
+                    path.strip_prefix(&corpus).unwrap_or(path).display(),
+                    finding.message
+                ));
+            }
+        }
+    }
+    let mut counts: Vec<_> = per_rule.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    eprintln!("{analysed} corpus domains analysed; findings per rule:");
+    for (rule, n) in &counts {
+        eprintln!(
+            "  {rule:<8} {n:>5}   e.g. {}",
+            examples[rule].join("\n                   ")
+        );
+    }
+    assert!(analysed >= 2000, "only {analysed} domains analysed");
+    assert!(
+        errors.is_empty(),
+        "{} rule errors, first: {:#?}",
+        errors.len(),
+        &errors[..errors.len().min(10)]
+    );
+}

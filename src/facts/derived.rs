@@ -269,7 +269,12 @@ fn per_domain(
         .as_ref()
         .and_then(|c| c.topology.as_ref())
         .map(|t| t.sockets * t.dies * t.clusters * t.cores * t.threads);
-    let memory_nodes = dom.numatune.as_ref().and_then(|n| n.nodeset.clone());
+    // An empty nodeset places nothing; treat it as no nodeset at all.
+    let memory_nodes = dom
+        .numatune
+        .as_ref()
+        .and_then(|n| n.nodeset.clone())
+        .filter(|set| !set.is_empty());
     let nodes_sum = |f: fn(&super::NumaNodeFacts) -> Option<u64>| -> Option<u64> {
         let set = memory_nodes.as_ref()?;
         let mut sum = 0u64;

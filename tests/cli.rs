@@ -1,0 +1,339 @@
+//! The command line as an operator or a CI job uses it: exit codes (0
+//! clean, 1 findings at or above --fail-on, 2 error), report formats,
+//! site rules, config overrides, and clear errors.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("virt-doctor runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let healthy = run(&["analyze", "fixtures/hosts/healthy-2node"]);
+    assert_eq!(healthy.status.code(), Some(0), "{}", stderr(&healthy));
+    assert!(
+        stdout(&healthy).ends_with("0 critical, 0 warnings, 0 info on kvm-tuned-01 (2 domains)\n"),
+        "{}",
+        stdout(&healthy)
+    );
+
+    let busy = run(&["analyze", "fixtures/hosts/cpu-contention"]);
+    assert_eq!(busy.status.code(), Some(1));
+    assert!(
+        stdout(&busy).contains("1 critical, 10 warnings, 6 info on kvm-busy-03 (7 domains)"),
+        "{}",
+        stdout(&busy)
+    );
+    assert_eq!(
+        run(&[
+            "analyze",
+            "fixtures/hosts/cpu-contention",
+            "--fail-on",
+            "critical"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&[
+            "analyze",
+            "fixtures/hosts/cpu-contention",
+            "--fail-on",
+            "never"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+
+    // hotsos: one warning (swappiness) and two infos.
+    assert_eq!(
+        run(&["analyze", "fixtures/hosts/hotsos-compute"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&[
+            "analyze",
+            "fixtures/hosts/hotsos-compute",
+            "--fail-on",
+            "critical"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&[
+            "analyze",
+            "fixtures/hosts/hotsos-compute",
+            "--fail-on",
+            "info"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn errors_exit_2_and_name_the_problem() {
+    let missing = run(&["analyze", "fixtures/hosts/does-not-exist"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("cannot open snapshot fixtures/hosts/does-not-exist"),
+        "{}",
+        stderr(&missing)
+    );
+    for cmd in ["scan", "collect"] {
+        let o = run(&[cmd]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("is not built yet"), "{}", stderr(&o));
+    }
+    let usage = run(&["analyze"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let unknown = run(&["rules", "show", "NOPE999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no rule `NOPE999`"));
+}
+
+#[test]
+fn json_report_follows_the_contract() {
+    let o = run(&["analyze", "fixtures/hosts/storage", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["schema"], "virt-doctor/report/v1");
+    assert_eq!(r["tool"]["name"], "virt-doctor");
+    assert_eq!(r["target"]["kind"], "directory");
+    assert_eq!(r["target"]["hostname"], "kvm-disk-07");
+    assert_eq!(r["summary"]["critical"], 1);
+    assert_eq!(r["summary"]["warning"], 15);
+    assert_eq!(r["summary"]["info"], 9);
+    let findings = r["findings"].as_array().unwrap();
+    // Grouped by category in report order, worst first within each.
+    let cats: Vec<&str> = findings
+        .iter()
+        .map(|f| f["category"].as_str().unwrap())
+        .collect();
+    let order = [
+        "host", "cpu", "memory", "numa", "disk", "network", "snapshot",
+    ];
+    let ranks: Vec<usize> = cats
+        .iter()
+        .map(|c| order.iter().position(|o| o == c).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{cats:?}");
+    // A disk finding points at the <disk> element of the domain XML.
+    let unsafe_cache = findings.iter().find(|f| f["rule"] == "DISK002").unwrap();
+    assert_eq!(unsafe_cache["domain"], "files01");
+    assert_eq!(unsafe_cache["subject"], "files01 disk hdb");
+    assert_eq!(unsafe_cache["severity"], "warning");
+    let ev = &unsafe_cache["evidence"][0];
+    assert_eq!(ev["path"], "run/libvirt/qemu/files01.xml");
+    // In the status file the domain is indented inside <domstatus>; the
+    // second <disk> starts on line 25 there.
+    assert_eq!(ev["line"], 25);
+    let xml = std::fs::read_to_string(common::fixture(
+        "hosts/storage/run/libvirt/qemu/files01.xml",
+    ))
+    .unwrap();
+    assert!(xml
+        .lines()
+        .nth(24)
+        .unwrap()
+        .trim_start()
+        .starts_with("<disk type='block' device='disk'>"));
+    assert!(xml.lines().nth(25).unwrap().contains("cache='unsafe'"));
+    assert!(unsafe_cache["fix"]
+        .as_str()
+        .unwrap()
+        .contains("cache='none' io='native'"));
+    assert!(!unsafe_cache["references"].as_array().unwrap().is_empty());
+    // A host finding with a value read shows the value.
+    let sched = findings
+        .iter()
+        .find(|f| f["rule"] == "DISK007" && f["subject"] == "sda")
+        .unwrap();
+    assert_eq!(sched["domain"], serde_json::Value::Null);
+    assert_eq!(
+        sched["evidence"][0]["path"],
+        "sys/block/sda/queue/scheduler"
+    );
+    assert_eq!(
+        sched["evidence"][0]["text"],
+        "scheduler: [none] mq-deadline kyber bfq; rotational 1"
+    );
+    assert!(r["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "domains" && s["status"] == "ok"));
+}
+
+#[test]
+fn rules_list_and_show_explain_the_catalog() {
+    let list = run(&["rules", "list", "--format", "json"]);
+    assert_eq!(list.status.code(), Some(0));
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&stdout(&list)).unwrap();
+    assert!(rules.len() >= 60, "{}", rules.len());
+    for r in &rules {
+        assert!(
+            r["references"].as_array().is_some_and(|a| !a.is_empty()),
+            "{} has no reference",
+            r["code"]
+        );
+        assert!(r["seed"].is_string(), "{} names no seed section", r["code"]);
+    }
+    let show = run(&["rules", "show", "disk-cache-writeback"]);
+    assert_eq!(show.status.code(), Some(0));
+    let text = stdout(&show);
+    assert!(
+        text.starts_with("DISK003 (disk-cache-writeback)\n"),
+        "{text}"
+    );
+    assert!(text.contains("checks: disk.cache == 'writeback'"));
+    assert!(text.contains("source document: 存储性能优化"));
+    let params = stdout(&run(&["rules", "show", "CPU002"]));
+    assert!(
+        params.contains("max_ratio = 5.0  largest acceptable vCPUs per host logical CPU"),
+        "{params}"
+    );
+}
+
+#[test]
+fn site_rules_load_without_recompiling() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        r#"
+[[rule]]
+code = "SITE001"
+name = "domains-must-have-two-vcpus"
+category = "cpu"
+severity = "warning"
+scope = "domain"
+title = "Site policy: at least two vCPUs"
+when = "domain.derived.vcpus_effective < 2"
+message = "{domain.name} has {domain.derived.vcpus_effective} vCPU"
+fix = "virsh setvcpus {domain.name} 2 --config --maximum"
+explanation = "Our site runs every guest with two vCPUs at least."
+references = ["site runbook 7"]
+"#,
+    )
+    .unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let o = run(&[
+        "analyze",
+        "fixtures/hosts/cpu-contention",
+        "--rules-dir",
+        dir_arg,
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let site: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "SITE001")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(site, vec!["legacy01 has 1 vCPU"]);
+
+    // A broken rule is an error naming file and line, and nothing runs.
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "[[rule]]\ncode = \"SITE002\"\nname = \"broken\"\ncategory = \"cpu\"\nseverity = \"info\"\nscope = \"disk\"\ntitle = \"t\"\nwhen = \"disk.cache ==\"\nmessage = \"m\"\nfix = \"f\"\nexplanation = \"e\"\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "analyze",
+        "fixtures/hosts/cpu-contention",
+        "--rules-dir",
+        dir_arg,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("broken.toml:1: rule SITE002: when:"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn config_overrides_thresholds_and_disables_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("virt-doctor.toml");
+    std::fs::write(
+        &cfg,
+        "disable = [\"CPU013\"]\n[rules.vcpu-overcommit]\nmax_ratio = 8.0\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "analyze",
+        "fixtures/hosts/cpu-contention",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        !rules.contains(&"CPU002"),
+        "5.88:1 is below the overridden 8:1"
+    );
+    assert!(!rules.contains(&"CPU013"), "disabled");
+    assert!(rules.contains(&"CPU001"));
+
+    std::fs::write(&cfg, "[rules.CPU002]\nmax_ration = 8.0\n").unwrap();
+    let o = run(&[
+        "analyze",
+        "fixtures/hosts/cpu-contention",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "[rules.CPU002] max_ration: rule CPU002 has no such parameter (it has: max_ratio)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn verbose_table_shows_evidence_and_why() {
+    let o = run(&["analyze", "fixtures/hosts/hotsos-compute", "-v"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("evidence: sos_commands/kernel/sysctl_-a: vm.swappiness = 60"),
+        "{text}"
+    );
+    assert!(
+        text.contains("why: Red Hat's virtual-host TuneD profile"),
+        "{text}"
+    );
+}
