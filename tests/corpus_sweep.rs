@@ -337,7 +337,7 @@ fn analyze_every_corpus_domain() {
         }
     }
     let mut counts: Vec<_> = per_rule.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     eprintln!("{analysed} corpus domains analysed; findings per rule:");
     for (rule, n) in &counts {
         eprintln!(
