@@ -13,7 +13,7 @@ use cel_interpreter::{Context, Value};
 use serde::Serialize;
 
 use super::catalog::{Catalog, Rule, Scope};
-use super::expr::{display, root_context, to_cel};
+use super::expr::{display, root_context, serialize_to_cel, to_cel};
 use crate::config::Config;
 use crate::facts::Facts;
 use crate::findings::{Evidence, Finding};
@@ -114,32 +114,76 @@ fn subjects(scope: Scope, host: &Value, domains: &[Value]) -> Vec<Subject> {
     }
 }
 
-pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation {
-    let json = serde_json::to_value(facts).expect("facts serialise");
-    let host = to_cel(&json["host"]);
-    let domains_value = to_cel(&json["domains"]);
-    let domains = list(&domains_value);
-    let sources: serde_json::Map<String, serde_json::Value> = json["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| Some((s["id"].as_str()?.to_owned(), s.clone())))
-        .collect();
-    let mut root = root_context();
-    root.add_variable_from_value("host", host.clone());
-    root.add_variable_from_value("derived", to_cel(&json["derived"]));
-    root.add_variable_from_value("domains", domains_value.clone());
-    root.add_variable_from_value("sources", to_cel(&serde_json::Value::Object(sources)));
+/// The facts as CEL values, converted once and shared by every thread.
+struct Bound {
+    host: Value,
+    derived: Value,
+    domains_value: Value,
+    domains: Vec<Value>,
+    sources: Value,
+}
 
+pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation {
+    fn cel<T: serde::Serialize>(v: &T) -> Value {
+        serialize_to_cel(v).expect("facts serialise")
+    }
+    let domains_value = cel(&facts.domains);
+    let sources: std::collections::BTreeMap<&str, &crate::sources::SourceStatus> =
+        facts.sources.iter().map(|s| (s.id.as_str(), s)).collect();
+    let bound = Bound {
+        host: cel(&facts.host),
+        derived: cel(&facts.derived),
+        domains: list(&domains_value),
+        domains_value,
+        sources: cel(&sources),
+    };
     let mut out = Evaluation::default();
-    for rule in &catalog.rules {
-        if config.disabled(&rule.code, &rule.name) {
-            out.disabled.push(rule.code.clone());
-            continue;
-        }
+    let enabled: Vec<&Rule> = catalog
+        .rules
+        .iter()
+        .filter(|r| {
+            let off = config.disabled(&r.code, &r.name);
+            if off {
+                out.disabled.push(r.code.clone());
+            }
+            !off
+        })
+        .collect();
+    // Rules are independent, so they are shared out over the CPUs; results
+    // are put back in catalog order, so the output does not depend on the
+    // thread count.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = enabled.len().div_ceil(threads).max(1);
+    let parts: Vec<Evaluation> = std::thread::scope(|scope| {
+        let handles: Vec<_> = enabled
+            .chunks(chunk)
+            .map(|rules| scope.spawn(|| run_rules(rules, &bound, config)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("rule evaluation thread"))
+            .collect()
+    });
+    for part in parts {
+        out.findings.extend(part.findings);
+        out.errors.extend(part.errors);
+    }
+    out
+}
+
+fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
+    let mut root = root_context();
+    root.add_variable_from_value("host", bound.host.clone());
+    root.add_variable_from_value("derived", bound.derived.clone());
+    root.add_variable_from_value("domains", bound.domains_value.clone());
+    root.add_variable_from_value("sources", bound.sources.clone());
+    let mut out = Evaluation::default();
+    for rule in rules {
         let mut rule_ctx = root.new_inner_scope();
         rule_ctx.add_variable_from_value("params", params(rule, config));
-        for subject in subjects(rule.scope, &host, &domains) {
+        for subject in subjects(rule.scope, &bound.host, &bound.domains) {
             let mut ctx = rule_ctx.new_inner_scope();
             for (k, v) in &subject.bindings {
                 ctx.add_variable_from_value(*k, v.clone());

@@ -40,6 +40,91 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
     }
 }
 
+/// Convert any serialisable data straight to a CEL value, by way of JSON
+/// text (fast to write and read) rather than a `serde_json::Value` tree:
+/// for a host with a thousand domains this is the dominant fixed cost of
+/// evaluating the catalog.
+pub fn serialize_to_cel<T: serde::Serialize>(value: &T) -> Result<Value, String> {
+    use serde::de::DeserializeSeed;
+    let text = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+    let keys = std::cell::RefCell::new(HashMap::new());
+    let mut de = serde_json::Deserializer::from_slice(&text);
+    CelSeed { keys: &keys }
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())
+}
+
+/// Builds CEL values while deserialising, with the same integer rule as
+/// [`to_cel`]. Map keys are interned: the facts of a thousand domains
+/// repeat the same few hundred field names, and sharing them saves most of
+/// the allocations.
+#[derive(Clone, Copy)]
+struct CelSeed<'k> {
+    keys: &'k std::cell::RefCell<HashMap<String, Arc<String>>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for CelSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CelSeed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON data")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::UInt(v), Value::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(Arc::new(v.to_owned())))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(self)? {
+            items.push(v);
+        }
+        Ok(Value::List(Arc::new(items)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = HashMap::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let key = {
+                let mut keys = self.keys.borrow_mut();
+                match keys.get(k.as_ref()) {
+                    Some(a) => a.clone(),
+                    None => {
+                        let a = Arc::new(k.clone().into_owned());
+                        keys.insert(k.into_owned(), a.clone());
+                        a
+                    }
+                }
+            };
+            let v = map.next_value_seed(self)?;
+            out.insert(Key::String(key), v);
+        }
+        Ok(Value::Map(Map { map: Arc::new(out) }))
+    }
+}
+
 /// A value as rule text shows it.
 pub fn display(v: &Value) -> String {
     match v {
@@ -86,6 +171,10 @@ fn format_float(f: f64) -> String {
 /// * `cpus(list)`: `[0,1,2,5]` -> `"0-2,5"`, the kernel/libvirt cpuset form.
 /// * `gib(kib)`: `16777216` -> `"16.0 GiB"`.
 /// * `join(list, sep)`: the elements as text.
+/// * `take(list, n)`: the first `n` elements (keeps messages short when a
+///   list is long; pair it with `more(list, n)`).
+/// * `more(list, n)`: `" and 7 more"` when the list has more than `n`
+///   elements, else `""`.
 pub fn root_context() -> Context<'static> {
     let mut ctx = Context::default();
     ctx.add_function(
@@ -127,6 +216,33 @@ pub fn root_context() -> Context<'static> {
         },
     );
     ctx.add_function(
+        "take",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            match (args.first(), args.get(1)) {
+                (Some(Value::List(l)), Some(Value::Int(n))) => {
+                    let n = usize::try_from(*n).unwrap_or(0);
+                    Ok(Value::List(Arc::new(l.iter().take(n).cloned().collect())))
+                }
+                (Some(other), _) => Err(ExecutionError::UnsupportedTargetType {
+                    target: other.clone(),
+                }),
+                (None, _) => Err(ExecutionError::MissingArgumentOrTarget),
+            }
+        },
+    );
+    ctx.add_function(
+        "more",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let text = match (args.first(), args.get(1)) {
+                (Some(Value::List(l)), Some(Value::Int(n))) if l.len() as i64 > *n => {
+                    format!(" and {} more", l.len() as i64 - n)
+                }
+                _ => String::new(),
+            };
+            Ok(Value::String(Arc::new(text)))
+        },
+    );
+    ctx.add_function(
         "join",
         |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
             let sep = match args.get(1) {
@@ -145,16 +261,19 @@ pub fn root_context() -> Context<'static> {
 }
 
 /// Keep the default panic message for every panic except those raised
-/// inside the CEL parser, which [`Expr::compile`] catches and reports.
-fn quiet_parser_panics() {
+/// inside the CEL crates, which [`Expr::compile`] and [`Expr::eval`] catch
+/// and report as errors of the rule.
+fn quiet_cel_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let in_parser = info.location().is_some_and(|l| {
-                l.file().contains("antlr4rust") || l.file().contains("cel-parser")
+            let in_cel = info.location().is_some_and(|l| {
+                ["antlr4rust", "cel-parser", "cel-interpreter"]
+                    .iter()
+                    .any(|c| l.file().contains(c))
             });
-            if !in_parser {
+            if !in_cel {
                 previous(info);
             }
         }));
@@ -170,7 +289,7 @@ pub struct Expr {
 
 impl Expr {
     pub fn compile(source: &str) -> Result<Expr, String> {
-        quiet_parser_panics();
+        quiet_cel_panics();
         // cel-parser 0.10's ANTLR runtime panics on some incomplete
         // expressions (`a ==`) instead of returning an error; a rule with a
         // typo must be an error naming the rule, not a crash.
@@ -184,9 +303,18 @@ impl Expr {
     }
 
     pub fn eval(&self, ctx: &Context) -> Result<Value, String> {
-        self.program
-            .execute(ctx)
-            .map_err(|e| format!("evaluating `{}`: {e}", self.source))
+        // cel-interpreter 0.10 panics (`todo!`) when a macro such as
+        // `exists` iterates over something that is neither a list nor a
+        // map, e.g. a null a rule did not guard. That is the rule's error,
+        // never a crash of the whole analysis.
+        let run = std::panic::AssertUnwindSafe(|| self.program.execute(ctx));
+        match std::panic::catch_unwind(run) {
+            Ok(result) => result.map_err(|e| format!("evaluating `{}`: {e}", self.source)),
+            Err(_) => Err(format!(
+                "evaluating `{}`: the interpreter gave up (a macro such as exists/map over a null or a scalar?)",
+                self.source
+            )),
+        }
     }
 
     /// Evaluate as a predicate: only `true` is true; anything but a bool is
@@ -341,6 +469,11 @@ mod tests {
         assert!(t("domain.vcpus * 2 > host.cpu.logical"));
         assert!(t("disk.iothread == null"));
         assert!(!t("disk.bus == 'virtio'"));
+        let err = Expr::compile("disk.iothread.exists(x, x)")
+            .unwrap()
+            .truth(&ctx)
+            .unwrap_err();
+        assert!(err.contains("interpreter gave up"), "{err}");
         let err = Expr::compile("disk.cache")
             .unwrap()
             .truth(&ctx)
@@ -355,6 +488,11 @@ mod tests {
             serde_json::json!({"domain": {"name": "db01", "cpus": [0, 1, 2, 5], "mem": 16777216, "r": 2.5}}),
         );
         let t = Template::compile("{domain.name}: pinned to {cpus(domain.cpus)}, {gib(domain.mem)}, ratio {domain.r} {{literal}}").unwrap();
+        let short = Template::compile(
+            "{join(take(domain.cpus, 2), '/')}{more(domain.cpus, 2)}|{more(domain.cpus, 9)}",
+        )
+        .unwrap();
+        assert_eq!(short.render(&ctx).unwrap(), "0/1 and 2 more|");
         assert_eq!(
             t.render(&ctx).unwrap(),
             "db01: pinned to 0-2,5, 16.0 GiB, ratio 2.5 {literal}"

@@ -1,0 +1,118 @@
+//! All rules over a host with 1,000 domains. The host is the tuned
+//! two-socket fixture; the domains are copies of the domain definitions of
+//! the scenario fixtures (tuned, mistuned, pinned, hugepage-backed, with
+//! many disks), renamed, all running. Best of 5 rounds.
+//! Run with `cargo bench --bench analyze_1000`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use virt_doctor::config::Config;
+use virt_doctor::facts::{self, Target};
+use virt_doctor::rules::{self, Catalog};
+use virt_doctor::snapshot::{Kind, Snapshot};
+use virt_doctor::sources;
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("analyze_1000: benchmark; run it with `cargo bench --bench analyze_1000`");
+        return;
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hosts");
+    let host = Snapshot::open(&fixtures.join("healthy-2node")).unwrap();
+    let (mut data, statuses) = sources::load(&host);
+    let mut templates = Vec::new();
+    for scenario in [
+        "healthy-2node",
+        "pinning-contention",
+        "storage",
+        "network",
+        "memory-pressure",
+    ] {
+        let (d, _) = sources::load(&Snapshot::open(&fixtures.join(scenario)).unwrap());
+        templates.extend(d.domains.into_values());
+    }
+    data.domains.clear();
+    for i in 0..1000 {
+        let mut e = templates[i % templates.len()].clone();
+        e.domain.name = format!("{}-{i:04}", e.domain.name);
+        e.active = true;
+        data.domains.insert(e.domain.name.clone(), e);
+    }
+    let disks: usize = data.domains.values().map(|d| d.domain.disks.len()).sum();
+    let catalog = Catalog::load(&[]).unwrap();
+    let config = Config::default();
+    let (mut best_build, mut best_eval) = (f64::MAX, f64::MAX);
+    let mut findings = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let f = facts::build(
+            &data,
+            statuses.clone(),
+            Target {
+                kind: Kind::Directory,
+                path: "bench".into(),
+            },
+        );
+        best_build = best_build.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let eval = rules::evaluate(&catalog, &f, &config);
+        best_eval = best_eval.min(t.elapsed().as_secs_f64());
+        assert!(eval.errors.is_empty(), "{:?}", eval.errors.first());
+        findings = eval.findings.len();
+    }
+    if std::env::var_os("PER_RULE").is_some() {
+        let f = facts::build(
+            &data,
+            statuses.clone(),
+            Target {
+                kind: Kind::Directory,
+                path: "bench".into(),
+            },
+        );
+        let mut times = Vec::new();
+        let all = Catalog::load(&[]).unwrap();
+        for r in &all.rules {
+            let cfg = Config {
+                disable: all
+                    .rules
+                    .iter()
+                    .filter(|x| x.code != r.code)
+                    .map(|x| x.code.clone())
+                    .collect(),
+                ..Config::default()
+            };
+            let t = Instant::now();
+            rules::evaluate(&all, &f, &cfg);
+            times.push((t.elapsed().as_secs_f64() * 1e3, r.code.clone()));
+        }
+        let cfg = Config {
+            disable: all.rules.iter().map(|x| x.code.clone()).collect(),
+            ..Config::default()
+        };
+        let t = Instant::now();
+        rules::evaluate(&all, &f, &cfg);
+        println!("no rules: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "facts JSON: {} bytes",
+            serde_json::to_vec(&f).unwrap().len()
+        );
+        let t = Instant::now();
+        let j = serde_json::to_value(&f).unwrap();
+        println!("to_value: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let _c = virt_doctor::rules::expr::to_cel(&j);
+        println!("to_cel: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+        times.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap());
+        for (t, c) in times.iter().take(12) {
+            println!("{c} {t:.1} ms");
+        }
+    }
+    println!(
+        "1,000 domains ({disks} disks), {} rules: facts {:.1} ms + rules {:.1} ms = {:.1} ms (best of 5); {findings} findings",
+        catalog.rules.len(),
+        best_build * 1e3,
+        best_eval * 1e3,
+        (best_build + best_eval) * 1e3
+    );
+}
