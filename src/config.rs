@@ -10,6 +10,19 @@
 //! # Threshold overrides, per rule (code or name), per parameter.
 //! [rules.CPU002]
 //! max_ratio = 5.0
+//!
+//! # Rule selection, like ruff: codes, code prefixes, names, categories.
+//! select = ["cpu", "DISK"]
+//! ignore = ["NET007"]
+//! min_severity = "warning"
+//!
+//! # Known exceptions, each with a reason; `expires` makes it temporary.
+//! [[suppress]]
+//! rule = "DISK003"            # code, name or category
+//! host = "kvm-lab-*"          # glob on the host name (optional)
+//! domain = "build*"           # glob on the domain name (optional)
+//! reason = "CI builders: throwaway disks, speed over safety"
+//! expires = "2027-06-30"
 //! ```
 
 use std::collections::BTreeMap;
@@ -17,7 +30,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::rules::catalog::Catalog;
+use crate::findings::Severity;
+use crate::rules::catalog::{Catalog, Rule};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +40,20 @@ pub struct Config {
     pub disable: Vec<String>,
     #[serde(default)]
     pub rules: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// Run only rules matching one of these (empty: all).
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// Never run rules matching one of these.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Run only rules of at least this severity.
+    #[serde(default)]
+    pub min_severity: Option<Severity>,
+    #[serde(default, rename = "suppress")]
+    raw_suppressions: Vec<toml::Spanned<RawSuppression>>,
+    /// Checked suppressions (filled by [`Config::parse`]).
+    #[serde(skip)]
+    pub suppressions: Vec<Suppression>,
     /// Where the config was read from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -54,14 +82,54 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
         let mut c: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(1, |s| {
-                text[..s.start.min(text.len())].matches('\n').count() + 1
-            });
+            let line = e.span().map_or(1, |s| line_of(s.start));
             anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
         })?;
+        for raw in std::mem::take(&mut c.raw_suppressions) {
+            let line = line_of(raw.span().start);
+            let raw = raw.into_inner();
+            let at = format!("{}:{line}", path.display());
+            if raw.reason.trim().is_empty() {
+                anyhow::bail!("{at}: [[suppress]] for `{}` needs a reason", raw.rule);
+            }
+            let expires = match &raw.expires {
+                None => None,
+                Some(d) => Some(
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| {
+                        anyhow::anyhow!(
+                            "{at}: [[suppress]] expires = \"{d}\": {e} (write YYYY-MM-DD)"
+                        )
+                    })?,
+                ),
+            };
+            for (what, pattern) in [("host", &raw.host), ("domain", &raw.domain)] {
+                if let Some(p) = pattern {
+                    glob::Pattern::new(p)
+                        .map_err(|e| anyhow::anyhow!("{at}: [[suppress]] {what} = \"{p}\": {e}"))?;
+                }
+            }
+            c.suppressions.push(Suppression {
+                rule: raw.rule,
+                host: raw.host,
+                domain: raw.domain,
+                reason: raw.reason,
+                expires,
+                origin: at,
+            });
+        }
         c.path = Some(path.to_owned());
         Ok(c)
+    }
+
+    /// Whether a rule runs, given `disable`, `select`, `ignore` and
+    /// `min_severity`.
+    pub fn runs(&self, rule: &Rule) -> bool {
+        !self.disabled(&rule.code, &rule.name)
+            && (self.select.is_empty() || self.select.iter().any(|s| selects(s, rule)))
+            && !self.ignore.iter().any(|s| selects(s, rule))
+            && self.min_severity.is_none_or(|m| rule.severity >= m)
     }
 
     /// Every rule and parameter the config names must exist, so a typo in
@@ -75,6 +143,11 @@ impl Config {
         for name in &self.disable {
             if catalog.find(name).is_none() {
                 errors.push(format!("{at}: disable: no rule `{name}`"));
+            }
+        }
+        for pattern in self.select.iter().chain(&self.ignore) {
+            if !catalog.rules.iter().any(|r| selects(pattern, r)) {
+                errors.push(format!("{at}: select/ignore: `{pattern}` matches no rule"));
             }
         }
         for (rule, params) in &self.rules {
@@ -118,4 +191,44 @@ impl Config {
             .and_then(|(_, ps)| ps.get(param))
             .and_then(|v| serde_json::to_value(v).ok())
     }
+}
+
+/// `select`/`ignore` entries match a code (`DISK003`), a code prefix in
+/// capitals (`DISK`), a name (`disk-cache-writeback`) or a category
+/// (`disk`).
+pub fn selects(pattern: &str, rule: &Rule) -> bool {
+    let prefix = !pattern.is_empty()
+        && pattern
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && rule.code.starts_with(pattern);
+    prefix || rule.name == pattern || rule.category == pattern
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuppression {
+    rule: String,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    expires: Option<String>,
+}
+
+/// A known exception: findings of `rule` on matching hosts and domains are
+/// suppressed, with a reason, until `expires`.
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    /// Rule code, name or category.
+    pub rule: String,
+    pub host: Option<String>,
+    pub domain: Option<String>,
+    pub reason: String,
+    pub expires: Option<chrono::NaiveDate>,
+    /// `file:line` where it was written.
+    pub origin: String,
 }

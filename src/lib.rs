@@ -22,3 +22,4 @@ pub mod report;
 pub mod rules;
 pub mod snapshot;
 pub mod sources;
+pub mod suppress;

@@ -101,9 +101,12 @@ fn every_rule_fires_somewhere() {
             fired.insert(f.rule);
         }
     }
+    // VD rules have no predicate (`when = "false"`): the suppression stage
+    // and `lint` raise them, and tests/reports.rs covers them.
     let silent: Vec<&str> = catalog
         .rules
         .iter()
+        .filter(|r| r.when.source != "false")
         .map(|r| r.code.as_str())
         .filter(|c| !fired.contains(*c))
         .collect();

@@ -69,6 +69,9 @@ pub struct Domain {
     pub on_crash: Option<String>,
     /// Present when this document came from a `<domstatus>` wrapper.
     pub status: Option<Status>,
+    /// Exceptions the domain carries in its own `<metadata>` (see
+    /// [`SUPPRESS_NS`]), so they travel with the domain.
+    pub suppressions: Vec<XmlSuppression>,
     /// Line of the `<domain>` start tag, for evidence.
     pub line: usize,
 }
@@ -264,6 +267,26 @@ pub struct Hostdev {
     #[serde(rename = "type")]
     pub hostdev_type: Option<String>,
     pub managed: Option<String>,
+}
+
+/// The XML namespace of virt-doctor's `<metadata>` element:
+///
+/// ```xml
+/// <metadata>
+///   <vd:suppressions xmlns:vd="urn:x-virt-doctor:1">
+///     <vd:suppress rule="DISK003" reason="scratch disk, rebuilt nightly" expires="2027-01-31"/>
+///   </vd:suppressions>
+/// </metadata>
+/// ```
+pub const SUPPRESS_NS: &str = "urn:x-virt-doctor:1";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct XmlSuppression {
+    pub rule: String,
+    pub reason: String,
+    /// `YYYY-MM-DD`, as written.
+    pub expires: Option<String>,
+    pub line: usize,
 }
 
 /// Runtime state from a `<domstatus>` wrapper.
@@ -553,6 +576,30 @@ impl Cx<'_, '_> {
             }
         }
         d.on_crash = child(node, "on_crash").and_then(text);
+        if let Some(meta) = child(node, "metadata") {
+            for list in meta
+                .children()
+                .filter(|c| c.tag_name().namespace() == Some(SUPPRESS_NS))
+            {
+                for s in list.children().filter(|c| c.is_element()) {
+                    let (rule, reason) = (attr(s, "rule"), attr(s, "reason"));
+                    match (rule, reason) {
+                        (Some(rule), Some(reason)) if !reason.trim().is_empty() => {
+                            d.suppressions.push(XmlSuppression {
+                                rule,
+                                reason,
+                                expires: attr(s, "expires"),
+                                line: self.line(s),
+                            })
+                        }
+                        _ => self.problem(
+                            s,
+                            "virt-doctor <suppress> needs rule= and a non-empty reason=".into(),
+                        ),
+                    }
+                }
+            }
+        }
         if let Some(devices) = child(node, "devices") {
             self.devices(devices, &mut d);
         }
@@ -892,6 +939,26 @@ pub fn to_kib(value: u64, unit: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suppressions_travel_in_metadata() {
+        let p = parse("<domain type='kvm'><name>db01</name><memory>1024</memory>\n<metadata>\n<vd:suppressions xmlns:vd='urn:x-virt-doctor:1'>\n<vd:suppress rule='DISK003' reason='scratch' expires='2027-01-31'/>\n<vd:suppress rule='DISK001'/>\n</vd:suppressions>\n<other:x xmlns:other='urn:other'/></metadata></domain>");
+        let d = p.value.unwrap();
+        assert_eq!(
+            d.suppressions,
+            vec![XmlSuppression {
+                rule: "DISK003".into(),
+                reason: "scratch".into(),
+                expires: Some("2027-01-31".into()),
+                line: 4
+            }]
+        );
+        assert_eq!(
+            p.problems[0].line,
+            Some(5),
+            "a suppression without a reason is named"
+        );
+    }
 
     #[test]
     fn units_follow_libvirt() {

@@ -2,16 +2,25 @@
 //! read. `json` is the documented contract (`docs/report-schema.md`);
 //! `table` is for a terminal.
 
+mod junit;
+mod markdown;
+mod prometheus;
+mod sarif;
 mod table;
 
 use serde::Serialize;
 
 use crate::facts::Facts;
 use crate::findings::{Finding, Severity, CATEGORIES};
-use crate::rules::{Evaluation, RuleError};
+use crate::rules::RuleError;
 use crate::snapshot::Kind;
 use crate::sources::SourceStatus;
+use crate::suppress::{Outcome, Suppressed};
 
+pub use junit::render as junit;
+pub use markdown::render as markdown;
+pub use prometheus::render as prometheus;
+pub use sarif::render as sarif;
 pub use table::render as table;
 
 pub const SCHEMA: &str = "virt-doctor/report/v1";
@@ -23,9 +32,20 @@ pub struct Report {
     pub target: Target,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// Findings hidden by a suppression, with its reason.
+    pub suppressed: Vec<Suppressed>,
     /// Rules that could not be evaluated on some subject.
     pub rule_errors: Vec<RuleError>,
+    /// Rules not run, and why (`lint` without host facts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_rules: Vec<SkippedRule>,
     pub sources: Vec<SourceStatus>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SkippedRule {
+    pub rule: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,11 +68,19 @@ pub struct Summary {
     pub info: usize,
     pub domains: usize,
     pub rules_run: usize,
+    pub suppressed: usize,
+    /// Unix time the report was made.
+    pub generated_at: i64,
 }
 
 impl Report {
-    pub fn new(facts: &Facts, evaluation: Evaluation, rules_run: usize) -> Report {
-        let mut findings = evaluation.findings;
+    pub fn new(
+        facts: &Facts,
+        outcome: Outcome,
+        rule_errors: Vec<RuleError>,
+        rules_run: usize,
+    ) -> Report {
+        let mut findings = outcome.findings;
         findings.sort_by(|a, b| {
             category_rank(&a.category)
                 .cmp(&category_rank(&b.category))
@@ -67,6 +95,8 @@ impl Report {
             info: count(Severity::Info),
             domains: facts.domains.len(),
             rules_run,
+            suppressed: outcome.suppressed.len(),
+            generated_at: chrono::Utc::now().timestamp(),
         };
         Report {
             schema: SCHEMA,
@@ -81,7 +111,9 @@ impl Report {
             },
             summary,
             findings,
-            rule_errors: evaluation.errors,
+            suppressed: outcome.suppressed,
+            rule_errors,
+            skipped_rules: Vec::new(),
             sources: facts.sources.clone(),
         }
     }
@@ -94,8 +126,13 @@ impl Report {
     /// `2 critical, 7 warnings, 3 info on kvm-host-17 (4 domains)`.
     pub fn summary_line(&self) -> String {
         let s = &self.summary;
+        let suppressed = if s.suppressed > 0 {
+            format!(", {} suppressed", s.suppressed)
+        } else {
+            String::new()
+        };
         format!(
-            "{} critical, {} warning{}, {} info on {} ({} domain{})",
+            "{} critical, {} warning{}, {} info on {} ({} domain{}{suppressed})",
             s.critical,
             s.warning,
             if s.warning == 1 { "" } else { "s" },
@@ -112,4 +149,16 @@ fn category_rank(c: &str) -> usize {
         .iter()
         .position(|x| *x == c)
         .unwrap_or(CATEGORIES.len())
+}
+
+/// One finding per line, each carrying the host, for log pipelines.
+pub fn jsonl(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let mut v = serde_json::to_value(f).expect("finding serialises");
+        v["host"] = serde_json::json!(report.target.hostname);
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
 }

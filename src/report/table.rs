@@ -2,14 +2,23 @@
 //! with what is wrong and the fix; `verbose` adds evidence and the rule's
 //! explanation.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 
 use super::Report;
-use crate::findings::CATEGORIES;
+use crate::findings::{Severity, CATEGORIES};
 use crate::rules::Catalog;
 use crate::sources::Status;
 
-pub fn render(report: &Report, catalog: &Catalog, verbose: bool, width: Option<u16>) -> String {
+/// `color`: severities in colour (a terminal without NO_COLOR);
+/// `show_suppressed`: list what suppressions hid, with their reasons.
+pub fn render(
+    report: &Report,
+    catalog: &Catalog,
+    verbose: bool,
+    width: Option<u16>,
+    color: bool,
+    show_suppressed: bool,
+) -> String {
     let mut out = String::new();
     let mut categories: Vec<&str> = CATEGORIES.to_vec();
     for f in &report.findings {
@@ -52,11 +61,15 @@ pub fn render(report: &Report, catalog: &Catalog, verbose: bool, width: Option<u
                     body.push_str(&format!("\n\nwhy: {}", rule.explanation.trim()));
                 }
             }
-            t.add_row(vec![
-                format!("{}\n{}", f.severity.as_str(), f.rule),
-                f.subject.clone(),
-                body,
-            ]);
+            let mut severity = Cell::new(format!("{}\n{}", f.severity.as_str(), f.rule));
+            if color {
+                severity = severity.fg(match f.severity {
+                    Severity::Critical => Color::Red,
+                    Severity::Warning => Color::Yellow,
+                    Severity::Info => Color::Cyan,
+                });
+            }
+            t.add_row(vec![severity, Cell::new(&f.subject), Cell::new(body)]);
         }
         out.push_str(&format!("{t}\n"));
     }
@@ -73,6 +86,20 @@ pub fn render(report: &Report, catalog: &Catalog, verbose: bool, width: Option<u
                 s.id,
                 format!("{:?}", s.status).to_lowercase(),
                 s.detail.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    if show_suppressed && !report.suppressed.is_empty() {
+        out.push_str("suppressed:\n");
+        for s in &report.suppressed {
+            out.push_str(&format!(
+                "  {} {} {}: {} (reason: {}; {})\n",
+                s.finding.severity.as_str(),
+                s.finding.rule,
+                s.finding.subject,
+                s.finding.title,
+                s.reason,
+                s.suppressed_by
             ));
         }
     }

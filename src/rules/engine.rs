@@ -142,7 +142,7 @@ pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation
         .rules
         .iter()
         .filter(|r| {
-            let off = config.disabled(&r.code, &r.name);
+            let off = !config.runs(r);
             if off {
                 out.disabled.push(r.code.clone());
             }

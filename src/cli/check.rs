@@ -1,0 +1,312 @@
+//! The commands that produce findings: `analyze` (a snapshot), `lint`
+//! (domain XML files on their own) and `diff` (two snapshots or reports).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use virt_doctor::config::Config;
+use virt_doctor::facts::{self, Facts, Target};
+use virt_doctor::findings::{Evidence, Finding, Severity};
+use virt_doctor::parse;
+use virt_doctor::report::{self, Report, SkippedRule};
+use virt_doctor::rules::{self, Catalog};
+use virt_doctor::snapshot::{Kind, Snapshot};
+use virt_doctor::sources::{self, DomainEntry, DomainOrigin, HostData};
+use virt_doctor::suppress;
+
+use super::{load_catalog, DiffFormat, FailOn, ReportFormat, ReportOpts};
+
+/// The config file, with the command line's selection added to it.
+fn config_for(opts: &ReportOpts, catalog: &Catalog) -> anyhow::Result<Config> {
+    let mut config = Config::discover(opts.config.as_deref())?;
+    config.select.extend(opts.select.iter().cloned());
+    config.ignore.extend(opts.ignore.iter().cloned());
+    if let Some(m) = opts.min_severity {
+        config.min_severity = Some(m.into());
+    }
+    config
+        .check(catalog)
+        .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
+    Ok(config)
+}
+
+/// Rules, suppressions, report: the part every checking command shares.
+fn report_for(
+    facts: &Facts,
+    catalog: &Catalog,
+    config: &Config,
+    extra: Vec<Finding>,
+) -> (Report, Vec<String>) {
+    let evaluation = rules::evaluate(catalog, facts, config);
+    let ran: Vec<String> = catalog
+        .rules
+        .iter()
+        .filter(|r| !evaluation.disabled.contains(&r.code))
+        .map(|r| r.code.clone())
+        .collect();
+    let mut findings = evaluation.findings;
+    findings.extend(extra);
+    let today = chrono::Local::now().date_naive();
+    let outcome = suppress::apply(findings, facts, config, catalog, today);
+    (
+        Report::new(facts, outcome, evaluation.errors, ran.len()),
+        ran,
+    )
+}
+
+/// Print the report as asked and return the exit code.
+fn emit(
+    report: &Report,
+    catalog: &Catalog,
+    opts: &ReportOpts,
+    ran: &[String],
+) -> anyhow::Result<i32> {
+    let threshold = opts.fail_on.threshold();
+    let text = match opts.format {
+        ReportFormat::Json => serde_json::to_string_pretty(report)? + "\n",
+        ReportFormat::Jsonl => report::jsonl(report),
+        ReportFormat::Sarif => report::sarif(report, catalog),
+        ReportFormat::Junit => report::junit(report, catalog, threshold, ran),
+        ReportFormat::Markdown => report::markdown(report),
+        ReportFormat::Prometheus => report::prometheus(report),
+        ReportFormat::Table => {
+            let terminal = std::io::stdout().is_terminal();
+            let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let width = if terminal { None } else { Some(120) };
+            report::table(
+                report,
+                catalog,
+                opts.verbose,
+                width,
+                color,
+                opts.show_suppressed,
+            )
+        }
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(match (threshold, report.worst()) {
+        (Some(t), Some(w)) if w >= t => 1,
+        _ => 0,
+    })
+}
+
+pub fn analyze(path: &Path, opts: &ReportOpts) -> anyhow::Result<i32> {
+    let catalog = load_catalog(&opts.rules_dirs)?;
+    let config = config_for(opts, &catalog)?;
+    let facts = facts::gather(&Snapshot::open(path)?);
+    let (report, ran) = report_for(&facts, &catalog, &config, Vec::new());
+    emit(&report, &catalog, opts, &ran)
+}
+
+/// Domain XML files as the domains of a host: the given snapshot's, or an
+/// empty one. XML that does not parse becomes a VD003 finding.
+pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow::Result<i32> {
+    let catalog = load_catalog(&opts.rules_dirs)?;
+    let mut config = config_for(opts, &catalog)?;
+    let (mut data, statuses, target) = match host {
+        Some(p) => {
+            let snap = Snapshot::open(p)?;
+            let (d, s) = sources::load(&snap);
+            (
+                d,
+                s,
+                Target {
+                    kind: snap.kind(),
+                    path: ".".into(),
+                },
+            )
+        }
+        None => (
+            HostData::default(),
+            Vec::new(),
+            Target {
+                kind: Kind::Directory,
+                path: ".".into(),
+            },
+        ),
+    };
+    data.domains.clear();
+    let mut invalid = Vec::new();
+    for file in files {
+        let shown = file.display().to_string();
+        let text = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
+        let parsed = parse::domain::parse(&String::from_utf8_lossy(&text));
+        if let Some(problem) = parsed.problems.first() {
+            invalid.push(invalid_xml(
+                &catalog,
+                &shown,
+                problem,
+                parsed.problems.len(),
+            ));
+        }
+        if let Some(domain) = parsed.value {
+            data.domains.insert(
+                domain.name.clone(),
+                DomainEntry {
+                    domain,
+                    origin: DomainOrigin::Persistent,
+                    path: shown,
+                    persistent: true,
+                    active: false,
+                },
+            );
+        }
+    }
+    let mut skipped = Vec::new();
+    if host.is_none() {
+        for r in catalog
+            .rules
+            .iter()
+            .filter(|r| r.needs_host && config.runs(r))
+        {
+            skipped.push(SkippedRule {
+                rule: r.code.clone(),
+                reason: "needs host facts; run with --host SNAPSHOT".into(),
+            });
+        }
+        config
+            .disable
+            .extend(skipped.iter().map(|s| s.rule.clone()));
+    }
+    let facts = facts::build(&data, statuses, target);
+    let (mut report, ran) = report_for(&facts, &catalog, &config, invalid);
+    report.skipped_rules = skipped;
+    if !report.skipped_rules.is_empty() && opts.format == ReportFormat::Table {
+        let codes: Vec<&str> = report
+            .skipped_rules
+            .iter()
+            .map(|s| s.rule.as_str())
+            .collect();
+        eprintln!(
+            "virt-doctor: {} rules need host facts and were skipped ({}); give --host SNAPSHOT to run them",
+            codes.len(),
+            codes.join(", ")
+        );
+    }
+    emit(&report, &catalog, opts, &ran)
+}
+
+fn invalid_xml(catalog: &Catalog, file: &str, problem: &parse::Problem, count: usize) -> Finding {
+    let rule = catalog.find("VD003");
+    let more = if count > 1 {
+        format!(" (and {} more problems)", count - 1)
+    } else {
+        String::new()
+    };
+    Finding {
+        rule: "VD003".into(),
+        name: rule.map_or_else(|| "domain-xml-invalid".into(), |r| r.name.clone()),
+        category: "host".into(),
+        severity: rule.map_or(Severity::Critical, |r| r.severity),
+        domain: None,
+        subject: file.to_owned(),
+        title: rule.map_or_else(String::new, |r| r.title.clone()),
+        message: format!("{file}: {}{more}", problem.message),
+        fix: format!("Validate the file the way libvirt will: virt-xml-validate {file} domain"),
+        evidence: vec![Evidence {
+            path: Some(file.to_owned()),
+            line: problem.line,
+            text: problem.message.clone(),
+        }],
+        references: rule.map(|r| r.references.clone()).unwrap_or_default(),
+    }
+}
+
+/// Findings of one side of a diff: a JSON report, or a snapshot analysed now.
+fn side(path: &Path, catalog: &Catalog, config: &Config) -> anyhow::Result<(String, Vec<Finding>)> {
+    if path.is_file() {
+        let head = std::fs::read(path)?;
+        if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            let v: serde_json::Value = serde_json::from_slice(&head).map_err(|e| {
+                anyhow::anyhow!("{}: not a virt-doctor JSON report: {e}", path.display())
+            })?;
+            if v["schema"] != report::SCHEMA {
+                anyhow::bail!(
+                    "{}: not a {} report (schema {})",
+                    path.display(),
+                    report::SCHEMA,
+                    v["schema"]
+                );
+            }
+            let findings: Vec<Finding> = serde_json::from_value(v["findings"].clone())
+                .map_err(|e| anyhow::anyhow!("{}: findings: {e}", path.display()))?;
+            let host = v["target"]["hostname"].as_str().unwrap_or("").to_owned();
+            return Ok((host, findings));
+        }
+    }
+    let facts = facts::gather(&Snapshot::open(path)?);
+    let (report, _) = report_for(&facts, catalog, config, Vec::new());
+    Ok((report.target.hostname.unwrap_or_default(), report.findings))
+}
+
+pub fn diff(
+    base: &Path,
+    new: &Path,
+    fail_on_new: bool,
+    fail_on: FailOn,
+    format: DiffFormat,
+    rules_dirs: &[PathBuf],
+    config: Option<&Path>,
+) -> anyhow::Result<i32> {
+    let catalog = load_catalog(rules_dirs)?;
+    let config = Config::discover(config)?;
+    let (_, before) = side(base, &catalog, &config)?;
+    let (host, after) = side(new, &catalog, &config)?;
+    let key = |f: &Finding| (f.rule.clone(), f.subject.clone());
+    let before_keys: BTreeMap<_, &Finding> = before.iter().map(|f| (key(f), f)).collect();
+    let after_keys: BTreeMap<_, &Finding> = after.iter().map(|f| (key(f), f)).collect();
+    let added: Vec<&Finding> = after
+        .iter()
+        .filter(|f| !before_keys.contains_key(&key(f)))
+        .collect();
+    let resolved: Vec<&Finding> = before
+        .iter()
+        .filter(|f| !after_keys.contains_key(&key(f)))
+        .collect();
+    let unchanged: Vec<&Finding> = after
+        .iter()
+        .filter(|f| before_keys.contains_key(&key(f)))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match format {
+        DiffFormat::Json => {
+            let v =
+                serde_json::json!({ "new": added, "resolved": resolved, "unchanged": unchanged });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        DiffFormat::Table => {
+            for (title, list) in [("new", &added), ("resolved", &resolved)] {
+                writeln!(out, "{title} ({}):", list.len())?;
+                for f in list.iter() {
+                    writeln!(
+                        out,
+                        "  {:<8} {:<8} {}: {}",
+                        f.severity.as_str(),
+                        f.rule,
+                        f.subject,
+                        f.title
+                    )?;
+                }
+            }
+            writeln!(out, "unchanged: {}", unchanged.len())?;
+            writeln!(
+                out,
+                "{} new, {} resolved, {} unchanged on {}",
+                added.len(),
+                resolved.len(),
+                unchanged.len(),
+                if host.is_empty() { "-" } else { &host }
+            )?;
+        }
+    }
+    let gate: Vec<&&Finding> = if fail_on_new {
+        added.iter().collect()
+    } else {
+        unchanged.iter().chain(added.iter()).collect()
+    };
+    Ok(match fail_on.threshold() {
+        Some(t) if gate.iter().any(|f| f.severity >= t) => 1,
+        _ => 0,
+    })
+}

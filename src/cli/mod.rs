@@ -1,0 +1,281 @@
+//! Command-line interface (clap derive). Exit codes follow ruff:
+//! 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage or fatal error.
+
+mod check;
+mod facts;
+mod rules;
+
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+use virt_doctor::findings::Severity;
+use virt_doctor::rules::Catalog;
+
+#[derive(Parser)]
+#[command(
+    name = "virt-doctor",
+    version,
+    about = "Find CPU, memory, NUMA, disk and network bottlenecks and misconfigurations on KVM/libvirt hosts",
+    long_about = "virt-doctor reads a KVM/libvirt host (live, a captured snapshot directory or tarball, or an \
+                  extracted sosreport), checks it against a catalog of tuning rules, and prints each finding \
+                  with its evidence and the exact fix. It never changes the host it inspects.\n\n\
+                  Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze the live host (collect and analyze in one go).
+    Scan,
+    /// Analyze a snapshot: a directory, an extracted sosreport, or a .tar/.tar.gz/.tar.xz.
+    Analyze {
+        /// Snapshot directory, sosreport, or tarball.
+        path: PathBuf,
+        #[command(flatten)]
+        opts: ReportOpts,
+    },
+    /// Check libvirt domain XML files on their own (for XML kept in git).
+    Lint {
+        /// Domain XML files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also run the rules that need host facts, against this snapshot's host.
+        #[arg(long, value_name = "SNAPSHOT")]
+        host: Option<PathBuf>,
+        #[command(flatten)]
+        opts: ReportOpts,
+    },
+    /// Compare two snapshots or two JSON reports: new, resolved and unchanged findings.
+    Diff {
+        base: PathBuf,
+        new: PathBuf,
+        /// Exit 1 only for findings that are new (at or above --fail-on).
+        #[arg(long)]
+        fail_on_new: bool,
+        #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+        fail_on: FailOn,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
+        /// Also load every *.toml rule file in DIR (repeatable; for snapshots).
+        #[arg(long = "rules-dir", value_name = "DIR")]
+        rules_dirs: Vec<PathBuf>,
+        /// Config file (for snapshots).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Capture the live host as a snapshot tarball for later analysis.
+    Collect,
+    /// Print everything virt-doctor knows about a host (the live host when PATH is omitted).
+    Facts {
+        /// Snapshot directory, sosreport, or tarball.
+        path: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FactsFormat::Json)]
+        format: FactsFormat,
+    },
+    /// List the rule catalog or explain one rule.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+        /// Also load every *.toml rule file in DIR (repeatable).
+        #[arg(long = "rules-dir", value_name = "DIR", global = true)]
+        rules_dirs: Vec<PathBuf>,
+    },
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff).
+    Man,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Every rule: code, name, category, severity, title.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// One rule in full: what it checks, why, when to ignore it, its
+    /// parameters and references (like `ruff rule`).
+    Show {
+        /// Rule code (CPU001) or name (vcpus-exceed-host-cpus).
+        rule: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+/// Options shared by everything that produces a report.
+#[derive(clap::Args)]
+struct ReportOpts {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+    /// Run only these rules: codes, code prefixes (DISK), names or categories (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    select: Vec<String>,
+    /// Skip these rules: codes, code prefixes, names or categories.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    ignore: Vec<String>,
+    /// Run only rules of at least this severity.
+    #[arg(long, value_enum)]
+    min_severity: Option<SeverityArg>,
+    /// Also list the findings suppressions hid.
+    #[arg(long)]
+    show_suppressed: bool,
+    /// Also load every *.toml rule file in DIR (repeatable).
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Config file (default: ./virt-doctor.toml, then /etc/virt-doctor/config.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Show evidence and each rule's explanation.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+    Jsonl,
+    Sarif,
+    Junit,
+    Markdown,
+    Prometheus,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Info,
+    Warning,
+    Critical,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FactsFormat {
+    Json,
+    Table,
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Facts { path, format } => facts::facts_command(path, format),
+        Command::Analyze { path, opts } => check::analyze(&path, &opts),
+        Command::Lint { files, host, opts } => check::lint(&files, host.as_deref(), &opts),
+        Command::Diff {
+            base,
+            new,
+            fail_on_new,
+            fail_on,
+            format,
+            rules_dirs,
+            config,
+        } => check::diff(
+            &base,
+            &new,
+            fail_on_new,
+            fail_on,
+            format,
+            &rules_dirs,
+            config.as_deref(),
+        ),
+        Command::Rules {
+            command,
+            rules_dirs,
+        } => rules::rules_command(command, &rules_dirs),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "virt-doctor",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|_| 0)
+            .map_err(Into::into),
+        Command::Scan => not_yet("scan", "analysis of the live host"),
+        Command::Collect => not_yet("collect", "live capture"),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("virt-doctor: error: {e:#}");
+            2
+        }
+    }
+}
+
+fn not_yet(command: &str, what: &str) -> anyhow::Result<i32> {
+    eprintln!(
+        "virt-doctor: `{command}` is not built yet ({what} is still being written). \
+         `virt-doctor analyze SNAPSHOT` and `virt-doctor facts` work today."
+    );
+    Ok(2)
+}
+
+fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    Catalog::load(&dirs).map_err(|errors| {
+        anyhow::anyhow!(
+            "the rule catalog has {} error{}:\n  {}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            errors.join("\n  ")
+        )
+    })
+}

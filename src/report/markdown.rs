@@ -1,0 +1,58 @@
+//! Markdown, for pasting into a ticket or a chat: a summary line, then each
+//! finding with its fix in a code block, worst first within each category.
+
+use super::Report;
+
+pub fn render(report: &Report) -> String {
+    let host = report
+        .target
+        .hostname
+        .as_deref()
+        .unwrap_or(&report.target.path);
+    let mut out = format!("# virt-doctor: {host}\n\n**{}**\n", report.summary_line());
+    let mut category = "";
+    for f in &report.findings {
+        if f.category != category {
+            category = &f.category;
+            out.push_str(&format!("\n## {}\n", capitalise(category)));
+        }
+        out.push_str(&format!(
+            "\n### {} `{}` {}: {}\n\n{}\n\n",
+            f.severity.as_str(),
+            f.rule,
+            f.subject.replace('|', "\\|"),
+            f.title,
+            f.message
+        ));
+        for e in &f.evidence {
+            let at = match (&e.path, e.line) {
+                (Some(p), Some(l)) => format!("`{p}:{l}` "),
+                (Some(p), None) => format!("`{p}` "),
+                _ => String::new(),
+            };
+            out.push_str(&format!("- evidence: {at}{}\n", e.text));
+        }
+        out.push_str(&format!("\nFix:\n\n```\n{}\n```\n", f.fix.trim_end()));
+    }
+    if !report.suppressed.is_empty() {
+        out.push_str(&format!(
+            "\n## Suppressed ({})\n\n",
+            report.suppressed.len()
+        ));
+        for s in &report.suppressed {
+            out.push_str(&format!(
+                "- `{}` {}: {} (reason: {}; {})\n",
+                s.finding.rule, s.finding.subject, s.finding.title, s.reason, s.suppressed_by
+            ));
+        }
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
