@@ -103,7 +103,7 @@ fn errors_exit_2_and_name_the_problem() {
         "{}",
         stderr(&missing)
     );
-    for cmd in ["scan", "collect"] {
+    for cmd in ["collect"] {
         let o = run(&[cmd]);
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains("is not built yet"), "{}", stderr(&o));
@@ -335,5 +335,21 @@ fn verbose_table_shows_evidence_and_why() {
     assert!(
         text.contains("why: Red Hat's virtual-host TuneD profile"),
         "{text}"
+    );
+}
+
+#[test]
+fn scan_reads_the_live_host() {
+    let o = run(&["scan", "--format", "json", "--fail-on", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["target"]["kind"], "live");
+    assert_eq!(r["target"]["path"], "/");
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(r["target"]["hostname"], hostname.trim());
+    assert!(
+        r["rule_errors"].as_array().unwrap().is_empty(),
+        "{}",
+        r["rule_errors"]
     );
 }

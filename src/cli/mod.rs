@@ -29,8 +29,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyze the live host (collect and analyze in one go).
-    Scan,
+    /// Analyze the live host: read /proc, /sys, /etc/libvirt, /run/libvirt
+    /// and analyze in one go (nothing is written).
+    Scan {
+        #[command(flatten)]
+        opts: ReportOpts,
+    },
     /// Analyze a snapshot: a directory, an extracted sosreport, or a .tar/.tar.gz/.tar.xz.
     Analyze {
         /// Snapshot directory, sosreport, or tarball.
@@ -248,7 +252,7 @@ pub fn run() -> i32 {
             .render(&mut std::io::stdout())
             .map(|_| 0)
             .map_err(Into::into),
-        Command::Scan => not_yet("scan", "analysis of the live host"),
+        Command::Scan { opts } => check::scan(&opts),
         Command::Collect => not_yet("collect", "live capture"),
     };
     match result {
