@@ -23,26 +23,12 @@ pub struct Cell {
 pub fn parse(text: &str) -> Parsed<Option<Capabilities>> {
     let doc = match super::xml_document(text) {
         Ok(d) => d,
-        Err(p) => {
-            return Parsed {
-                value: None,
-                problems: vec![p],
-            }
-        }
+        Err(p) => return Parsed::failed(p),
     };
-    let root = doc.root_element();
-    if !root.has_tag_name("capabilities") {
-        return Parsed {
-            value: None,
-            problems: vec![Problem::at(
-                1,
-                format!(
-                    "root element is <{}>, not <capabilities>",
-                    root.tag_name().name()
-                ),
-            )],
-        };
+    if let Err(p) = super::expect_root(&doc, &["capabilities"]) {
+        return Parsed::failed(p);
     }
+    let root = doc.root_element();
     let mut out = Capabilities::default();
     let mut problems = Vec::new();
     let host = root.children().find(|c| c.has_tag_name("host"));

@@ -315,12 +315,7 @@ const ERROR_POLICIES: &[&str] = &["default", "stop", "report", "ignore", "enospa
 pub fn parse(text: &str) -> Parsed<Option<Domain>> {
     let doc = match super::xml_document(text) {
         Ok(d) => d,
-        Err(p) => {
-            return Parsed {
-                value: None,
-                problems: vec![p],
-            }
-        }
+        Err(p) => return Parsed::failed(p),
     };
     let mut cx = Cx {
         doc: &doc,

@@ -23,26 +23,12 @@ pub struct SnapshotMeta {
 pub fn parse(text: &str) -> Parsed<Option<SnapshotMeta>> {
     let doc = match super::xml_document(text) {
         Ok(d) => d,
-        Err(p) => {
-            return Parsed {
-                value: None,
-                problems: vec![p],
-            }
-        }
+        Err(p) => return Parsed::failed(p),
     };
-    let root = doc.root_element();
-    if !root.has_tag_name("domainsnapshot") {
-        return Parsed {
-            value: None,
-            problems: vec![Problem::at(
-                1,
-                format!(
-                    "root element is <{}>, not <domainsnapshot>",
-                    root.tag_name().name()
-                ),
-            )],
-        };
+    if let Err(p) = super::expect_root(&doc, &["domainsnapshot"]) {
+        return Parsed::failed(p);
     }
+    let root = doc.root_element();
     let child_text = |name: &str| {
         root.children()
             .find(|c| c.has_tag_name(name))

@@ -73,6 +73,33 @@ impl<T> Parsed<T> {
     }
 }
 
+impl<T> Parsed<Option<T>> {
+    /// Nothing could be read; `problem` says why.
+    pub fn failed(problem: Problem) -> Parsed<Option<T>> {
+        Parsed {
+            value: None,
+            problems: vec![problem],
+        }
+    }
+}
+
+/// The root element must be one of `names`.
+pub fn expect_root(doc: &roxmltree::Document, names: &[&str]) -> Result<(), Problem> {
+    let root = doc.root_element();
+    if names.contains(&root.tag_name().name()) {
+        return Ok(());
+    }
+    let wanted: Vec<String> = names.iter().map(|n| format!("<{n}>")).collect();
+    Err(Problem::at(
+        doc.text_pos_at(root.range().start).row as usize,
+        format!(
+            "root element is <{}>, not {}",
+            root.tag_name().name(),
+            wanted.join(" or ")
+        ),
+    ))
+}
+
 /// Parse the whole text of a one-value file (`rotational`, `nr_hugepages`).
 pub fn single_u64(text: &str) -> Parsed<Option<u64>> {
     let t = text.trim();

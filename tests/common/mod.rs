@@ -52,3 +52,21 @@ pub fn pack(dir: &Path, top: &str, kind: &str, out: &Path) {
     b.append_dir_all(top, dir).unwrap();
     b.into_inner().unwrap().flush().unwrap();
 }
+
+/// Run the virt-doctor binary in the repository root.
+pub fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("virt-doctor runs")
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
