@@ -86,11 +86,13 @@ fn errors_exit_2_and_name_the_problem() {
         "{}",
         stderr(&missing)
     );
-    for cmd in ["collect"] {
-        let o = run(&[cmd]);
-        assert_eq!(o.status.code(), Some(2));
-        assert!(stderr(&o).contains("is not built yet"), "{}", stderr(&o));
-    }
+    let collect = run(&["collect"]);
+    assert_eq!(collect.status.code(), Some(2));
+    assert!(
+        stderr(&collect).contains("is not built yet"),
+        "{}",
+        stderr(&collect)
+    );
     let usage = run(&["analyze"]);
     assert_eq!(usage.status.code(), Some(2));
     let unknown = run(&["rules", "show", "NOPE999"]);
