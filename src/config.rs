@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::findings::Severity;
-use crate::rules::catalog::{Catalog, Rule};
+use crate::rules::catalog::{Catalog, LogRule, Rule};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,10 +126,20 @@ impl Config {
     /// Whether a rule runs, given `disable`, `select`, `ignore` and
     /// `min_severity`.
     pub fn runs(&self, rule: &Rule) -> bool {
-        !self.disabled(&rule.code, &rule.name)
-            && (self.select.is_empty() || self.select.iter().any(|s| selects(s, rule)))
-            && !self.ignore.iter().any(|s| selects(s, rule))
-            && self.min_severity.is_none_or(|m| rule.severity >= m)
+        self.runs_any(&rule.code, &rule.name, &rule.category, rule.severity)
+    }
+
+    /// The same for a log rule.
+    pub fn runs_log(&self, rule: &LogRule) -> bool {
+        self.runs_any(&rule.code, &rule.name, &rule.category, rule.severity)
+    }
+
+    fn runs_any(&self, code: &str, name: &str, category: &str, severity: Severity) -> bool {
+        let hit = |s: &String| selects(s, code, name, category);
+        !self.disabled(code, name)
+            && (self.select.is_empty() || self.select.iter().any(hit))
+            && !self.ignore.iter().any(hit)
+            && self.min_severity.is_none_or(|m| severity >= m)
     }
 
     /// Every rule and parameter the config names must exist, so a typo in
@@ -146,7 +156,15 @@ impl Config {
             }
         }
         for pattern in self.select.iter().chain(&self.ignore) {
-            if !catalog.rules.iter().any(|r| selects(pattern, r)) {
+            let any = catalog
+                .rules
+                .iter()
+                .any(|r| selects(pattern, &r.code, &r.name, &r.category))
+                || catalog
+                    .log_rules
+                    .iter()
+                    .any(|r| selects(pattern, &r.code, &r.name, &r.category));
+            if !any {
                 errors.push(format!("{at}: select/ignore: `{pattern}` matches no rule"));
             }
         }
@@ -196,13 +214,13 @@ impl Config {
 /// `select`/`ignore` entries match a code (`DISK003`), a code prefix in
 /// capitals (`DISK`), a name (`disk-cache-writeback`) or a category
 /// (`disk`).
-pub fn selects(pattern: &str, rule: &Rule) -> bool {
+pub fn selects(pattern: &str, code: &str, name: &str, category: &str) -> bool {
     let prefix = !pattern.is_empty()
         && pattern
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && rule.code.starts_with(pattern);
-    prefix || rule.name == pattern || rule.category == pattern
+        && code.starts_with(pattern);
+    prefix || name == pattern || category == pattern
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,9 +14,11 @@
 //!
 //! virt-doctor is read-only: it never changes the host it inspects.
 
+pub mod analysis;
 pub mod config;
 pub mod facts;
 pub mod findings;
+pub mod logs;
 pub mod parse;
 pub mod report;
 pub mod rules;

@@ -12,9 +12,12 @@ use std::collections::BTreeSet;
 use std::fs;
 
 use serde::{Deserialize, Serialize};
+use virt_doctor::analysis;
 use virt_doctor::config::Config;
 use virt_doctor::findings::Severity;
-use virt_doctor::rules::{self, Catalog};
+use virt_doctor::logs::Window;
+use virt_doctor::rules::Catalog;
+use virt_doctor::snapshot::Snapshot;
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Expected {
@@ -39,12 +42,12 @@ fn scenarios() -> Vec<String> {
 }
 
 fn findings_of(name: &str, catalog: &Catalog) -> Vec<Expected> {
-    let facts = common::facts_of(&common::fixture(&format!("hosts/{name}")));
-    let eval = rules::evaluate(catalog, &facts, &Config::default());
+    let snap = Snapshot::open(&common::fixture(&format!("hosts/{name}"))).unwrap();
+    let eval = analysis::run(&snap, catalog, &Config::default(), Window::default());
     assert!(
-        eval.errors.is_empty(),
+        eval.rule_errors.is_empty(),
         "{name}: rule errors {:?}",
-        eval.errors
+        eval.rule_errors
     );
     let mut got: Vec<Expected> = eval
         .findings

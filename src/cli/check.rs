@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use virt_doctor::analysis;
 use virt_doctor::config::Config;
 use virt_doctor::facts::{self, Facts, Target};
 use virt_doctor::findings::{Evidence, Finding, Severity};
+use virt_doctor::logs::{self, Window};
 use virt_doctor::parse;
 use virt_doctor::report::{self, Report, SkippedRule};
 use virt_doctor::rules::{self, Catalog};
@@ -31,7 +33,21 @@ fn config_for(opts: &ReportOpts, catalog: &Catalog) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-/// Rules, suppressions, report: the part every checking command shares.
+/// Suppressions applied, report made.
+fn finish(
+    facts: &Facts,
+    catalog: &Catalog,
+    config: &Config,
+    findings: Vec<Finding>,
+    rule_errors: Vec<rules::RuleError>,
+    rules_run: usize,
+) -> Report {
+    let today = chrono::Local::now().date_naive();
+    let outcome = suppress::apply(findings, facts, config, catalog, today);
+    Report::new(facts, outcome, rule_errors, rules_run)
+}
+
+/// Fact rules over facts built without a snapshot (lint), then [`finish`].
 fn report_for(
     facts: &Facts,
     catalog: &Catalog,
@@ -47,12 +63,15 @@ fn report_for(
         .collect();
     let mut findings = evaluation.findings;
     findings.extend(extra);
-    let today = chrono::Local::now().date_naive();
-    let outcome = suppress::apply(findings, facts, config, catalog, today);
-    (
-        Report::new(facts, outcome, evaluation.errors, ran.len()),
-        ran,
-    )
+    let report = finish(
+        facts,
+        catalog,
+        config,
+        findings,
+        evaluation.errors,
+        ran.len(),
+    );
+    (report, ran)
 }
 
 /// Print the report as asked and return the exit code.
@@ -95,19 +114,37 @@ fn emit(
 /// libvirt API (running domains' live XML, statistics) is not used yet:
 /// domains come from /run/libvirt/qemu and /etc/libvirt/qemu.
 pub fn scan(opts: &ReportOpts) -> anyhow::Result<i32> {
-    let catalog = load_catalog(&opts.rules_dirs)?;
-    let config = config_for(opts, &catalog)?;
-    let facts = facts::gather(&Snapshot::live());
-    let (report, ran) = report_for(&facts, &catalog, &config, Vec::new());
-    emit(&report, &catalog, opts, &ran)
+    check_snapshot(&Snapshot::live(), opts)
 }
 
 pub fn analyze(path: &Path, opts: &ReportOpts) -> anyhow::Result<i32> {
+    check_snapshot(&Snapshot::open(path)?, opts)
+}
+
+/// Facts rules and log rules over one snapshot.
+fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32> {
     let catalog = load_catalog(&opts.rules_dirs)?;
     let config = config_for(opts, &catalog)?;
-    let facts = facts::gather(&Snapshot::open(path)?);
-    let (report, ran) = report_for(&facts, &catalog, &config, Vec::new());
-    emit(&report, &catalog, opts, &ran)
+    let now = chrono::Utc::now().timestamp();
+    let when = |w: &Option<String>| {
+        w.as_deref()
+            .map(|t| logs::time::parse_when(t, now))
+            .transpose()
+    };
+    let window = Window {
+        since: when(&opts.since).map_err(|e| anyhow::anyhow!("--since: {e}"))?,
+        until: when(&opts.until).map_err(|e| anyhow::anyhow!("--until: {e}"))?,
+    };
+    let a = analysis::run(snap, &catalog, &config, window);
+    let report = finish(
+        &a.facts,
+        &catalog,
+        &config,
+        a.findings,
+        a.rule_errors,
+        a.ran.len(),
+    );
+    emit(&report, &catalog, opts, &a.ran)
 }
 
 /// Domain XML files as the domains of a host: the given snapshot's, or an
@@ -246,8 +283,15 @@ fn side(path: &Path, catalog: &Catalog, config: &Config) -> anyhow::Result<(Stri
             return Ok((host, findings));
         }
     }
-    let facts = facts::gather(&Snapshot::open(path)?);
-    let (report, _) = report_for(&facts, catalog, config, Vec::new());
+    let a = analysis::run(&Snapshot::open(path)?, catalog, config, Window::default());
+    let report = finish(
+        &a.facts,
+        catalog,
+        config,
+        a.findings,
+        a.rule_errors,
+        a.ran.len(),
+    );
     Ok((report.target.hostname.unwrap_or_default(), report.findings))
 }
 

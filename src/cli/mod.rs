@@ -144,6 +144,12 @@ struct ReportOpts {
     /// Show evidence and each rule's explanation.
     #[arg(short, long)]
     verbose: bool,
+    /// Log events before this are skipped: a duration back from now (24h, 7d) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Log events after this are skipped: a duration back from now or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -89,6 +89,73 @@ const COMMON_VARIABLES: &[&str] = &["host", "derived", "domains", "sources", "pa
 struct RuleFile {
     #[serde(default)]
     rule: Vec<toml::Spanned<RawRule>>,
+    #[serde(default)]
+    log_rule: Vec<toml::Spanned<RawLogRule>>,
+}
+
+/// A log rule: a pattern matched against log lines (see `crate::logs`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogRule {
+    code: String,
+    name: String,
+    category: String,
+    severity: Severity,
+    /// Which logs: `dmesg`, `syslog`, `journal`, `qemu`, `libvirtd`.
+    sources: Vec<String>,
+    /// A Rust `regex`; named groups become `m.NAME` in templates.
+    pattern: String,
+    /// Lines that also match this are not events of the rule (the regex
+    /// crate has no look-around; this is how a general rule leaves a case
+    /// to a more specific one).
+    #[serde(default)]
+    exclude: Option<String>,
+    title: String,
+    /// Groups events into one finding; default: one finding per rule.
+    #[serde(default)]
+    subject: Option<String>,
+    message: String,
+    fix: String,
+    explanation: String,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    seed: Option<String>,
+    /// Report only when at least this many events...
+    #[serde(default)]
+    min_count: Option<u32>,
+    /// ...fall within this many seconds of each other.
+    #[serde(default)]
+    within_seconds: Option<i64>,
+}
+
+/// Log sources a log rule may name.
+pub const LOG_SOURCES: &[&str] = &["dmesg", "syslog", "journal", "qemu", "libvirtd"];
+
+/// Variables of log rule templates: the named captures, the event count,
+/// first and last time (text), the domain the events were tied to (or
+/// null) and the host name.
+const LOG_VARIABLES: &[&str] = &["m", "count", "first", "last", "domain", "host"];
+
+#[derive(Debug)]
+pub struct LogRule {
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub severity: Severity,
+    pub sources: Vec<String>,
+    pub pattern: regex::Regex,
+    pub exclude: Option<regex::Regex>,
+    pub title: String,
+    pub subject: Option<Template>,
+    pub message: Template,
+    pub fix: Template,
+    pub explanation: String,
+    pub references: Vec<String>,
+    pub seed: Option<String>,
+    pub min_count: u32,
+    pub within_seconds: Option<i64>,
+    pub origin: Origin,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +251,7 @@ pub struct Rule {
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub rules: Vec<Rule>,
+    pub log_rules: Vec<LogRule>,
 }
 
 impl Catalog {
@@ -260,23 +328,37 @@ impl Catalog {
                 Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{at}: {p}"))),
             }
         }
+        for spanned in file.log_rule {
+            let line = line_of(text, spanned.span().start);
+            let raw = spanned.into_inner();
+            let at = format!("{path}:{line}: log rule {}", raw.code);
+            let origin = Origin {
+                file: path.to_owned(),
+                line,
+            };
+            match compile_log(raw, origin) {
+                Ok(rule) => self.log_rules.push(rule),
+                Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{at}: {p}"))),
+            }
+        }
     }
 
     fn check_unique(&self, errors: &mut Vec<String>) {
         let mut codes: BTreeMap<&str, &Origin> = BTreeMap::new();
         let mut names: BTreeMap<&str, &Origin> = BTreeMap::new();
-        for r in &self.rules {
-            if let Some(o) = codes.insert(&r.code, &r.origin) {
-                errors.push(format!(
-                    "{}:{}: rule code {} is already used at {}:{}",
-                    r.origin.file, r.origin.line, r.code, o.file, o.line
-                ));
-            }
-            if let Some(o) = names.insert(&r.name, &r.origin) {
-                errors.push(format!(
-                    "{}:{}: rule name {} is already used at {}:{}",
-                    r.origin.file, r.origin.line, r.name, o.file, o.line
-                ));
+        let all = self
+            .rules
+            .iter()
+            .map(|r| (&r.code, &r.name, &r.origin))
+            .chain(self.log_rules.iter().map(|r| (&r.code, &r.name, &r.origin)));
+        for (code, name, origin) in all {
+            for (kind, key, seen) in [("code", code, &mut codes), ("name", name, &mut names)] {
+                if let Some(o) = seen.insert(key, origin) {
+                    errors.push(format!(
+                        "{}:{}: rule {kind} {key} is already used at {}:{}",
+                        origin.file, origin.line, o.file, o.line
+                    ));
+                }
             }
         }
     }
@@ -286,43 +368,119 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
-    let mut problems = Vec::new();
-    let code_ok = raw.code.len() >= 4
-        && raw
-            .code
-            .chars()
-            .take_while(|c| c.is_ascii_uppercase())
-            .count()
-            >= 2
-        && raw.code.chars().rev().take(3).all(|c| c.is_ascii_digit())
-        && raw
-            .code
+/// Checks every rule's code, name and category must pass.
+fn check_identity(code: &str, name: &str, category: &str, problems: &mut Vec<String>) {
+    let code_ok = code.len() >= 4
+        && code.chars().take_while(|c| c.is_ascii_uppercase()).count() >= 2
+        && code.chars().rev().take(3).all(|c| c.is_ascii_digit())
+        && code
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !code_ok {
         problems.push(format!(
-            "code `{}` must be capital letters then three digits (like DISK012)",
-            raw.code
+            "code `{code}` must be capital letters then three digits (like DISK012)"
         ));
     }
-    let name_ok = !raw.name.is_empty()
-        && raw
-            .name
+    let name_ok = !name.is_empty()
+        && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !raw.name.starts_with('-')
-        && !raw.name.ends_with('-');
+        && !name.starts_with('-')
+        && !name.ends_with('-');
     if !name_ok {
-        problems.push(format!("name `{}` must be kebab-case", raw.name));
+        problems.push(format!("name `{name}` must be kebab-case"));
     }
-    if !CATEGORIES.contains(&raw.category.as_str()) {
+    if !CATEGORIES.contains(&category) {
         problems.push(format!(
-            "category `{}` is not one of {}",
-            raw.category,
+            "category `{category}` is not one of {}",
             CATEGORIES.join(", ")
         ));
     }
+}
+
+fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> {
+    let mut problems = Vec::new();
+    check_identity(&raw.code, &raw.name, &raw.category, &mut problems);
+    for s in &raw.sources {
+        if !LOG_SOURCES.contains(&s.as_str()) {
+            problems.push(format!(
+                "source `{s}` is not one of {}",
+                LOG_SOURCES.join(", ")
+            ));
+        }
+    }
+    if raw.sources.is_empty() {
+        problems.push("sources is empty".into());
+    }
+    let pattern = regex::Regex::new(&raw.pattern).map_err(|e| format!("pattern: {e}"));
+    let exclude = match raw.exclude.as_deref().map(regex::Regex::new) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            problems.push(format!("exclude: {e}"));
+            None
+        }
+    };
+    let mut template = |what: &str, text: &str| -> Option<Template> {
+        match Template::compile(text) {
+            Ok(t) => {
+                for v in t.variables() {
+                    if !LOG_VARIABLES.contains(&v.as_str()) {
+                        problems.push(format!(
+                            "{what} uses `{v}`; log rules have {}",
+                            LOG_VARIABLES.join(", ")
+                        ));
+                    }
+                }
+                Some(t)
+            }
+            Err(e) => {
+                problems.push(format!("{what}: {e}"));
+                None
+            }
+        }
+    };
+    let subject = raw.subject.as_deref().map(|s| template("subject", s));
+    let message = template("message", &raw.message);
+    let fix = template("fix", &raw.fix);
+    let pattern = match pattern {
+        Ok(p) => Some(p),
+        Err(e) => {
+            problems.push(e);
+            None
+        }
+    };
+    match (pattern, message, fix, subject) {
+        (Some(pattern), Some(message), Some(fix), subject)
+            if problems.is_empty() && subject.as_ref().is_none_or(Option::is_some) =>
+        {
+            Ok(LogRule {
+                code: raw.code,
+                name: raw.name,
+                category: raw.category,
+                severity: raw.severity,
+                sources: raw.sources,
+                pattern,
+                exclude,
+                title: raw.title,
+                subject: subject.flatten(),
+                message,
+                fix,
+                explanation: raw.explanation,
+                references: raw.references,
+                seed: raw.seed,
+                min_count: raw.min_count.unwrap_or(1).max(1),
+                within_seconds: raw.within_seconds,
+                origin,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
+    let mut problems = Vec::new();
+    check_identity(&raw.code, &raw.name, &raw.category, &mut problems);
     let allowed: BTreeSet<&str> = COMMON_VARIABLES
         .iter()
         .chain(raw.scope.subject_variables())

@@ -39,7 +39,12 @@ impl Default for Limits {
 }
 
 enum Entry {
-    File { data: Vec<u8>, truncated: bool },
+    File {
+        data: Vec<u8>,
+        truncated: bool,
+        /// Modification time from the tar header, Unix seconds.
+        mtime: Option<i64>,
+    },
     Dir,
     Symlink(String),
     Special,
@@ -86,13 +91,24 @@ impl ArchiveTree {
 
     pub fn read(&self, rel: &str, limit: u64) -> Result<Contents, ReadError> {
         match self.entries.get(rel) {
-            Some(Entry::File { data, truncated }) => {
+            Some(Entry::File {
+                data, truncated, ..
+            }) => {
                 let keep = data.len().min(limit as usize);
                 Ok(Contents {
                     bytes: data[..keep].to_vec(),
                     truncated: *truncated || data.len() as u64 > limit,
                 })
             }
+            _ => Err(ReadError::NotFound),
+        }
+    }
+
+    /// The stored bytes of a file and its modification time, for
+    /// streaming without a copy.
+    pub fn bytes(&self, rel: &str) -> Result<(&[u8], Option<i64>), ReadError> {
+        match self.entries.get(rel) {
+            Some(Entry::File { data, mtime, .. }) => Ok((data, *mtime)),
             _ => Err(ReadError::NotFound),
         }
     }
@@ -226,6 +242,7 @@ impl Raw {
                         Entry::File {
                             data,
                             truncated: true,
+                            mtime: None,
                         },
                     ));
                     break;
@@ -241,7 +258,16 @@ impl Raw {
                         limits.max_total_bytes >> 20
                     ));
                 }
-                Entry::File { data, truncated }
+                let mtime = entry
+                    .header()
+                    .mtime()
+                    .ok()
+                    .and_then(|m| i64::try_from(m).ok());
+                Entry::File {
+                    data,
+                    truncated,
+                    mtime,
+                }
             } else if kind.is_dir() {
                 Entry::Dir
             } else if kind.is_symlink() {
@@ -298,9 +324,14 @@ impl Raw {
                 continue;
             };
             let copy = match tree.get(&target) {
-                Some(Entry::File { data, truncated }) => Entry::File {
+                Some(Entry::File {
+                    data,
+                    truncated,
+                    mtime,
+                }) => Entry::File {
                     data: data.clone(),
                     truncated: *truncated,
+                    mtime: *mtime,
                 },
                 _ => {
                     notices.push(format!(

@@ -39,6 +39,24 @@ impl FsTree {
         read_limited(file, limit)
     }
 
+    pub fn stream(&self, rel: &str) -> Result<super::Stream<'static>, ReadError> {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(self.path(rel))
+            .map_err(io_error)?;
+        let modified = file
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok());
+        Ok(super::Stream {
+            reader: Box::new(file),
+            modified,
+        })
+    }
+
     pub fn list(&self, rel: &str) -> Result<Vec<(String, Node)>, ReadError> {
         let mut out = Vec::new();
         for entry in fs::read_dir(self.path(rel)).map_err(io_error)? {

@@ -47,6 +47,13 @@ pub enum Kind {
     Archive,
 }
 
+/// A file opened for streaming (logs of any size).
+pub struct Stream<'a> {
+    pub reader: Box<dyn std::io::Read + 'a>,
+    /// Modification time, Unix seconds, where the snapshot keeps one.
+    pub modified: Option<i64>,
+}
+
 /// Bytes read from one file, and whether the read stopped at the limit.
 #[derive(Debug)]
 pub struct Contents {
@@ -154,6 +161,26 @@ impl Snapshot {
         match &self.backend {
             Backend::Fs(t) => t.read(&real, limit),
             Backend::Archive(t) => t.read(&real, limit),
+        }
+    }
+
+    /// Open the regular file at `rel` for streaming.
+    pub fn stream(&self, rel: &str) -> Result<Stream<'_>, ReadError> {
+        let real = resolve::resolve(self.tree(), rel, self.policy)?;
+        match self.tree().lstat(&real)? {
+            Node::File { .. } => {}
+            Node::Missing | Node::Symlink(_) => return Err(ReadError::NotFound),
+            _ => return Err(ReadError::Refused(format!("`{rel}` is not a regular file"))),
+        }
+        match &self.backend {
+            Backend::Fs(t) => t.stream(&real),
+            Backend::Archive(t) => {
+                let (bytes, modified) = t.bytes(&real)?;
+                Ok(Stream {
+                    reader: Box::new(bytes),
+                    modified,
+                })
+            }
         }
     }
 

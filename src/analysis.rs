@@ -1,0 +1,45 @@
+//! One analysis of one snapshot: facts, the fact rules, the log rules.
+//! The CLI's `analyze` and `scan` and the scenario tests all go through
+//! here, so what is tested is what runs.
+
+use crate::config::Config;
+use crate::facts::{self, Facts};
+use crate::findings::Finding;
+use crate::logs::{self, Window};
+use crate::rules::{self, Catalog, RuleError};
+use crate::snapshot::Snapshot;
+
+pub struct Analysis {
+    pub facts: Facts,
+    /// Findings of fact rules and log rules, before suppressions.
+    pub findings: Vec<Finding>,
+    pub rule_errors: Vec<RuleError>,
+    /// Codes of the fact rules that ran (not disabled or deselected).
+    pub ran: Vec<String>,
+}
+
+pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) -> Analysis {
+    let mut facts = facts::gather(snap);
+    let log_rules: Vec<_> = catalog
+        .log_rules
+        .iter()
+        .filter(|r| config.runs_log(r))
+        .collect();
+    let log = logs::analyze(snap, &facts, &log_rules, window);
+    facts.sources.extend(log.statuses);
+    let evaluation = rules::evaluate(catalog, &facts, config);
+    let ran = catalog
+        .rules
+        .iter()
+        .filter(|r| !evaluation.disabled.contains(&r.code))
+        .map(|r| r.code.clone())
+        .collect();
+    let mut findings = evaluation.findings;
+    findings.extend(log.findings);
+    Analysis {
+        facts,
+        findings,
+        rule_errors: evaluation.errors,
+        ran,
+    }
+}

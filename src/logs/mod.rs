@@ -1,0 +1,336 @@
+//! Log analysis: dmesg, syslog, journal exports and libvirt's per-domain
+//! QEMU logs, read once each, turned into findings with counts, first and
+//! last time, the guest concerned and sample lines as evidence.
+//!
+//! Log rules are data (`[[log_rule]]` in `rules/logs/*.toml`): a regex with
+//! named captures, the logs it applies to, how to name the subject, and
+//! templates. All rules that apply to a file run together in one pass: a
+//! `RegexSet` tells for each line which patterns match at all (one scan of
+//! the line), and only those are run again for their captures. Lines are
+//! streamed with bounded memory (`lines`), timestamps made absolute where
+//! possible (`time`).
+//!
+//! The same kernel event is often in dmesg and in kern.log/messages; an
+//! event already counted from another file with the same text within ten
+//! minutes is counted once.
+
+pub mod lines;
+pub mod time;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use cel_interpreter::Value;
+use regex::RegexSet;
+
+use crate::facts::Facts;
+use crate::findings::{Evidence, Finding};
+use crate::rules::catalog::LogRule;
+use crate::rules::expr::{root_context, to_cel};
+use crate::snapshot::{Kind, Snapshot};
+use crate::sources::{SourceStatus, Status};
+
+/// Which events count.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl Window {
+    /// Events whose time is unknown are kept: they cannot be placed.
+    fn contains(&self, t: Option<i64>) -> bool {
+        match t {
+            None => true,
+            Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
+        }
+    }
+}
+
+const SAMPLES: usize = 3;
+/// Events with the same text from two files within this many seconds are
+/// the same event.
+const SAME_EVENT_SECONDS: i64 = 600;
+
+#[derive(Default)]
+struct Group {
+    count: usize,
+    first: Option<i64>,
+    last: Option<i64>,
+    captures: BTreeMap<String, String>,
+    domain: Option<String>,
+    samples: Vec<Evidence>,
+    /// Times inside the rule's window, for `min_count` within `within_seconds`.
+    recent: VecDeque<i64>,
+    densest: usize,
+}
+
+pub struct LogAnalysis {
+    pub findings: Vec<Finding>,
+    /// Problems met reading logs (cut lines, truncated files).
+    pub statuses: Vec<SourceStatus>,
+}
+
+fn format_of(kind: &str) -> time::Format {
+    match kind {
+        "dmesg" => time::Format::Dmesg,
+        "qemu" | "libvirtd" => time::Format::Libvirt,
+        _ => time::Format::Syslog,
+    }
+}
+
+/// The domain a QEMU log belongs to: `var/log/libvirt/qemu/<name>.log[.N][.gz]`.
+fn qemu_log_domain(path: &str) -> Option<String> {
+    let file = path.rsplit('/').next()?;
+    file.find(".log").map(|i| file[..i].to_owned())
+}
+
+/// Run `rules` over every log the facts list.
+pub fn analyze(snap: &Snapshot, facts: &Facts, rules: &[&LogRule], window: Window) -> LogAnalysis {
+    let mut out = LogAnalysis {
+        findings: Vec::new(),
+        statuses: Vec::new(),
+    };
+    if rules.is_empty() {
+        return out;
+    }
+    // QEMU process ids of running domains, to name the guest an OOM kill
+    // or a hung task hit.
+    let pid_domain: HashMap<String, String> = facts
+        .domains
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.domain.status.as_ref()?.pid?.to_string(),
+                d.domain.name.clone(),
+            ))
+        })
+        .collect();
+    let now = chrono::Utc::now().timestamp();
+    let mut groups: BTreeMap<(usize, String), Group> = BTreeMap::new();
+    let mut seen: HashMap<(usize, String), (usize, Option<i64>)> = HashMap::new();
+    let root = root_context();
+    let host_name = facts.host.hostname.clone();
+
+    for (file_index, log) in facts.logs.iter().enumerate() {
+        let here: Vec<(usize, &LogRule)> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.sources.iter().any(|s| s == log.kind))
+            .map(|(i, r)| (i, *r))
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        let set = RegexSet::new(here.iter().map(|(_, r)| r.pattern.as_str()))
+            .expect("patterns compiled before");
+        let stream = match snap.stream(&log.path) {
+            Ok(s) => s,
+            Err(e) => {
+                out.statuses
+                    .push(status(&log.path, Status::Unreadable, e.to_string()));
+                continue;
+            }
+        };
+        let clock = time::Clock {
+            boot_time: facts.host.boot_time,
+            reference: stream
+                .modified
+                .or((snap.kind() == Kind::Live).then_some(now)),
+        };
+        let format = format_of(log.kind);
+        let file_domain = if log.kind == "qemu" {
+            qemu_log_domain(&log.path)
+        } else {
+            None
+        };
+        let mut lines = lines::Lines::new(stream.reader);
+        while let Some((number, line)) = lines.next_line() {
+            let hits = set.matches(&line);
+            if !hits.matched_any() {
+                continue;
+            }
+            let (t, body) = time::split(&line, format, clock);
+            if !window.contains(t) {
+                continue;
+            }
+            for i in hits.iter() {
+                let (rule_index, rule) = here[i];
+                let Some(caps) = rule.pattern.captures(body) else {
+                    continue;
+                };
+                if rule.exclude.as_ref().is_some_and(|x| x.is_match(body)) {
+                    continue;
+                }
+                if matches!(log.kind, "dmesg" | "syslog" | "journal") {
+                    let key = (rule_index, body.to_owned());
+                    if let Some((other_file, other_t)) = seen.get(&key) {
+                        let close = match (t, other_t) {
+                            (Some(a), Some(b)) => (a - b).abs() <= SAME_EVENT_SECONDS,
+                            _ => true,
+                        };
+                        if *other_file != file_index && close {
+                            continue;
+                        }
+                    }
+                    seen.insert(key, (file_index, t));
+                }
+                let captures: BTreeMap<String, String> = rule
+                    .pattern
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|n| Some((n.to_owned(), caps.name(n)?.as_str().to_owned())))
+                    .collect();
+                let domain = file_domain
+                    .clone()
+                    .or_else(|| captures.get("pid").and_then(|p| pid_domain.get(p)).cloned());
+                let subject = match &rule.subject {
+                    None => String::new(),
+                    Some(template) => {
+                        let mut ctx = root.new_inner_scope();
+                        ctx.add_variable_from_value("m", captures_value(&captures));
+                        ctx.add_variable_from_value(
+                            "domain",
+                            domain
+                                .clone()
+                                .map_or(Value::Null, |d| Value::String(Arc::new(d))),
+                        );
+                        template.render(&ctx).unwrap_or_default()
+                    }
+                };
+                let g = groups.entry((rule_index, subject)).or_default();
+                g.count += 1;
+                g.first = min_time(g.first, t);
+                g.last = max_time(g.last, t);
+                if g.captures.is_empty() {
+                    g.captures = captures;
+                }
+                if g.domain.is_none() {
+                    g.domain = domain;
+                }
+                if g.samples.len() < SAMPLES {
+                    g.samples.push(Evidence {
+                        path: Some(log.path.clone()),
+                        line: Some(number),
+                        text: sample(&line),
+                    });
+                }
+                match (rule.within_seconds, t) {
+                    (Some(w), Some(t)) => {
+                        g.recent.push_back(t);
+                        while g.recent.front().is_some_and(|f| t - f > w) {
+                            g.recent.pop_front();
+                        }
+                        g.densest = g.densest.max(g.recent.len());
+                    }
+                    _ => g.densest = g.count,
+                }
+            }
+        }
+        if lines.cut > 0 || lines.error.is_some() {
+            let mut detail = Vec::new();
+            if lines.cut > 0 {
+                detail.push(format!(
+                    "{} lines longer than {} KiB were cut",
+                    lines.cut,
+                    lines::MAX_LINE / 1024
+                ));
+            }
+            detail.extend(lines.error.clone());
+            out.statuses
+                .push(status(&log.path, Status::Malformed, detail.join("; ")));
+        }
+    }
+
+    for ((rule_index, subject), g) in groups {
+        let rule = rules[rule_index];
+        if g.densest < rule.min_count as usize {
+            continue;
+        }
+        let mut ctx = root.new_inner_scope();
+        ctx.add_variable_from_value("m", captures_value(&g.captures));
+        ctx.add_variable_from_value("count", Value::Int(g.count as i64));
+        ctx.add_variable_from_value("first", Value::String(Arc::new(time::show(g.first))));
+        ctx.add_variable_from_value("last", Value::String(Arc::new(time::show(g.last))));
+        ctx.add_variable_from_value(
+            "domain",
+            g.domain
+                .clone()
+                .map_or(Value::Null, |d| Value::String(Arc::new(d))),
+        );
+        ctx.add_variable_from_value(
+            "host",
+            host_name
+                .clone()
+                .map_or(Value::Null, |h| Value::String(Arc::new(h))),
+        );
+        let render = |t: &crate::rules::expr::Template| {
+            t.render(&ctx)
+                .unwrap_or_else(|e| format!("(template error: {e})"))
+        };
+        let subject = if subject.is_empty() {
+            host_name.clone().unwrap_or_else(|| "host".into())
+        } else {
+            subject
+        };
+        out.findings.push(Finding {
+            rule: rule.code.clone(),
+            name: rule.name.clone(),
+            category: rule.category.clone(),
+            severity: rule.severity,
+            domain: g.domain.clone(),
+            subject,
+            title: rule.title.clone(),
+            message: render(&rule.message),
+            fix: render(&rule.fix).trim_end().to_owned(),
+            evidence: g.samples,
+            references: rule.references.clone(),
+        });
+    }
+    out
+}
+
+fn captures_value(c: &BTreeMap<String, String>) -> Value {
+    let json: serde_json::Map<String, serde_json::Value> = c
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    to_cel(&serde_json::Value::Object(json))
+}
+
+fn min_time(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_time(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn status(path: &str, status: Status, detail: String) -> SourceStatus {
+    SourceStatus {
+        id: "log".into(),
+        path: Some(path.to_owned()),
+        status,
+        detail: Some(detail),
+        files: 1,
+    }
+}
+
+/// A log line as evidence: long enough to read, never a megabyte.
+fn sample(line: &str) -> String {
+    const MAX: usize = 400;
+    if line.len() <= MAX {
+        return line.to_owned();
+    }
+    let mut end = MAX;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
+}

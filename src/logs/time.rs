@@ -1,0 +1,291 @@
+//! Timestamps of log lines, as UTC Unix seconds where they can be known.
+//!
+//! * dmesg: `[ 4301.999258] msg` (seconds since boot: needs the boot time
+//!   from `/proc/stat` btime), `[Tue Nov 24 01:08:01 2026] msg` (`-T`).
+//! * syslog and journal text: RFC 3164 `Nov 24 01:08:01 host prog[pid]: msg`
+//!   (the year is inferred: the file's modification time or the capture
+//!   time, a year earlier when that would put the line in the future, which
+//!   handles the new-year wrap), `short-precise` fractions, and RFC 3339
+//!   `2026-11-24T01:08:01.123456+00:00 host prog: msg` (`short-iso`,
+//!   rsyslog's high-precision format).
+//! * libvirt's own lines in QEMU domain logs and libvirtd.log:
+//!   `2026-11-24 01:08:01.123+0000: msg`; QEMU's `2026-11-24T01:08:01.123456Z
+//!   qemu-system-x86_64: msg`.
+//!
+//! [`split`] returns the time and the message body with the stamp (and,
+//! for syslog, `host prog[pid]: `) removed, so rule patterns match the same
+//! text whichever file a kernel line came from.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Dmesg,
+    Syslog,
+    Libvirt,
+}
+
+/// What the lines of one file are measured against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    /// Boot time (Unix seconds), for dmesg's relative stamps.
+    pub boot_time: Option<i64>,
+    /// When the file was last written (or the snapshot taken), for
+    /// year-less syslog stamps.
+    pub reference: Option<i64>,
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The line's time (if known) and its body.
+pub fn split(line: &str, format: Format, clock: Clock) -> (Option<i64>, &str) {
+    match format {
+        Format::Dmesg => dmesg(line, clock),
+        Format::Syslog => syslog(line, clock),
+        Format::Libvirt => libvirt(line),
+    }
+}
+
+fn dmesg(line: &str, clock: Clock) -> (Option<i64>, &str) {
+    let Some(rest) = line.strip_prefix('[') else {
+        return (None, line);
+    };
+    let Some((stamp, body)) = rest.split_once(']') else {
+        return (None, line);
+    };
+    let body = body.strip_prefix(' ').unwrap_or(body);
+    let stamp = stamp.trim();
+    if let Ok(secs) = stamp.parse::<f64>() {
+        let t = clock.boot_time.map(|b| b + secs as i64);
+        return (t, body);
+    }
+    // `dmesg -T`: `Tue Nov 24 01:08:01 2026`
+    let t = NaiveDateTime::parse_from_str(stamp, "%a %b %e %H:%M:%S %Y")
+        .ok()
+        .map(|n| Utc.from_utc_datetime(&n).timestamp());
+    (t, body)
+}
+
+/// Strip `host prog[pid]: ` from a syslog line's remainder.
+fn after_header(rest: &str) -> &str {
+    let rest = rest.trim_start();
+    let Some((_host, after_host)) = rest.split_once(' ') else {
+        return rest;
+    };
+    match after_host.find(": ") {
+        // The program tag has no spaces (`kernel`, `libvirtd[1234]`).
+        Some(i) if !after_host[..i].contains(' ') => &after_host[i + 2..],
+        _ => after_host,
+    }
+}
+
+fn syslog(line: &str, clock: Clock) -> (Option<i64>, &str) {
+    let b = line.as_bytes();
+    // RFC 3339: 2026-11-24T01:08:01[.frac](Z|±hh:mm) host prog: msg
+    if b.len() > 20 && b[4] == b'-' && b[10] == b'T' {
+        if let Some((stamp, rest)) = line.split_once(' ') {
+            let t = DateTime::parse_from_rfc3339(stamp)
+                .ok()
+                .map(|d| d.timestamp());
+            return (t, after_header(rest));
+        }
+    }
+    // RFC 3164: Nov 24 01:08:01[.frac] host prog: msg
+    if b.len() > 16 && b[3] == b' ' && b[9] == b':' {
+        if let Some(month) = MONTHS.iter().position(|m| line.starts_with(m)) {
+            let day: Option<u32> = line[4..6].trim().parse().ok();
+            let clock_end = line[7..].find(' ').map(|i| 7 + i).unwrap_or(line.len());
+            let hms = &line[7..clock_end.min(15)];
+            let rest = &line[clock_end..];
+            let t = day.and_then(|d| guess_year(month as u32 + 1, d, hms, clock.reference));
+            return (t, after_header(rest));
+        }
+    }
+    (None, line)
+}
+
+/// The year for a year-less stamp: the reference's year, or the one before
+/// when the stamp would otherwise be more than a day after the reference
+/// (a December line in a log written in January).
+fn guess_year(month: u32, day: u32, hms: &str, reference: Option<i64>) -> Option<i64> {
+    let reference = reference?;
+    let year = Utc.timestamp_opt(reference, 0).single()?.year();
+    let at = |y: i32| {
+        let date = NaiveDate::from_ymd_opt(y, month, day)?;
+        let time = chrono::NaiveTime::parse_from_str(hms, "%H:%M:%S").ok()?;
+        Some(Utc.from_utc_datetime(&date.and_time(time)).timestamp())
+    };
+    let t = at(year)?;
+    if t > reference + 86_400 {
+        at(year - 1)
+    } else {
+        Some(t)
+    }
+}
+
+fn libvirt(line: &str) -> (Option<i64>, &str) {
+    let b = line.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' {
+        return (None, line);
+    }
+    // QEMU: 2026-11-24T01:08:01.123456Z qemu-system-x86_64: msg
+    if b[10] == b'T' {
+        if let Some((stamp, rest)) = line.split_once(' ') {
+            let t = DateTime::parse_from_rfc3339(stamp)
+                .ok()
+                .map(|d| d.timestamp());
+            return (t, rest);
+        }
+    }
+    // libvirt: 2026-11-24 01:08:01.123+0000: msg
+    if b[10] == b' ' {
+        if let Some((stamp, rest)) = line.split_once(": ") {
+            let t = DateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S%.f%z")
+                .ok()
+                .map(|d| d.timestamp());
+            return (t, rest);
+        }
+    }
+    (None, line)
+}
+
+/// `24h`, `7d`, `30m`, `90s` before `now`, or an RFC 3339 time.
+pub fn parse_when(text: &str, now: i64) -> Result<i64, String> {
+    let units = [
+        ('s', 1),
+        ('m', 60),
+        ('h', 3600),
+        ('d', 86400),
+        ('w', 604800),
+    ];
+    for (u, secs) in units {
+        if let Some(n) = text.strip_suffix(u).and_then(|n| n.parse::<i64>().ok()) {
+            return Ok(now - n * secs);
+        }
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.timestamp())
+        .map_err(|_| format!("`{text}` is neither a duration (24h, 7d) nor an RFC 3339 time"))
+}
+
+/// A time as findings print it.
+pub fn show(t: Option<i64>) -> String {
+    t.and_then(|t| Utc.timestamp_opt(t, 0).single())
+        .map_or_else(
+            || "unknown time".into(),
+            |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dmesg_relative_and_human() {
+        let c = Clock {
+            boot_time: Some(1_644_446_288),
+            reference: None,
+        };
+        assert_eq!(
+            split("[ 4301.999258] audit: type=1400", Format::Dmesg, c),
+            (Some(1_644_450_589), "audit: type=1400")
+        );
+        assert_eq!(
+            split("[Tue Nov 24 01:08:01 2026] oom", Format::Dmesg, c).0,
+            Some(1_795_482_481)
+        );
+        assert_eq!(
+            split("no stamp here", Format::Dmesg, c),
+            (None, "no stamp here")
+        );
+    }
+
+    #[test]
+    fn syslog_years_wrap_at_new_year() {
+        let jan_2027 = Utc
+            .with_ymd_and_hms(2027, 1, 2, 0, 0, 0)
+            .unwrap()
+            .timestamp();
+        let c = Clock {
+            boot_time: None,
+            reference: Some(jan_2027),
+        };
+        let (t, body) = split(
+            "Dec 31 23:59:01 kvm01 kernel: [12.3] Out of memory",
+            Format::Syslog,
+            c,
+        );
+        assert_eq!(
+            t,
+            Some(
+                Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 1)
+                    .unwrap()
+                    .timestamp()
+            )
+        );
+        assert_eq!(body, "[12.3] Out of memory");
+        let (t, body) = split(
+            "Jan  1 00:00:05 kvm01 libvirtd[123]: error : x",
+            Format::Syslog,
+            c,
+        );
+        assert_eq!(
+            t,
+            Some(
+                Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 5)
+                    .unwrap()
+                    .timestamp()
+            )
+        );
+        assert_eq!(body, "error : x");
+        let (t, _) = split(
+            "2026-11-24T01:08:01.123456+01:00 kvm01 kernel: x",
+            Format::Syslog,
+            c,
+        );
+        assert_eq!(
+            t,
+            Some(
+                Utc.with_ymd_and_hms(2026, 11, 24, 0, 8, 1)
+                    .unwrap()
+                    .timestamp()
+            )
+        );
+    }
+
+    #[test]
+    fn libvirt_and_qemu_stamps() {
+        let (t, body) = split(
+            "2020-02-10 16:40:14.321+0000: shutting down, reason=crashed",
+            Format::Libvirt,
+            Clock::default(),
+        );
+        assert_eq!(
+            t,
+            Some(
+                Utc.with_ymd_and_hms(2020, 2, 10, 16, 40, 14)
+                    .unwrap()
+                    .timestamp()
+            )
+        );
+        assert_eq!(body, "shutting down, reason=crashed");
+        let (t, body) = split(
+            "2022-02-10T16:18:03.466386Z qemu-system-x86_64: terminating on signal 15",
+            Format::Libvirt,
+            Clock::default(),
+        );
+        assert!(t.is_some());
+        assert_eq!(body, "qemu-system-x86_64: terminating on signal 15");
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_when("24h", 100_000), Ok(100_000 - 86_400));
+        assert_eq!(parse_when("7d", 1_000_000), Ok(1_000_000 - 604_800));
+        assert!(parse_when("2026-11-24T00:00:00Z", 0).is_ok());
+        assert!(parse_when("yesterday", 0).is_err());
+    }
+}
