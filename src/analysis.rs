@@ -20,11 +20,13 @@ pub struct Analysis {
 
 pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) -> Analysis {
     let mut facts = facts::gather(snap);
-    let log_rules: Vec<_> = catalog
-        .log_rules
-        .iter()
-        .filter(|r| config.runs_log(r))
-        .collect();
+    let log_rules = logs::LogRules::new(
+        catalog
+            .log_rules
+            .iter()
+            .filter(|r| config.runs_log(r))
+            .collect(),
+    );
     let log = logs::analyze(snap, &facts, &log_rules, window);
     facts.sources.extend(log.statuses);
     let evaluation = rules::evaluate(catalog, &facts, config);

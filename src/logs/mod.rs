@@ -85,8 +85,39 @@ fn qemu_log_domain(path: &str) -> Option<String> {
     file.find(".log").map(|i| file[..i].to_owned())
 }
 
-/// Run `rules` over every log the facts list.
-pub fn analyze(snap: &Snapshot, facts: &Facts, rules: &[&LogRule], window: Window) -> LogAnalysis {
+/// Log rules ready to run: for each kind of log, the `RegexSet` of the
+/// rules that read it (built once, used for every file of that kind).
+pub struct LogRules<'a> {
+    rules: Vec<&'a LogRule>,
+    sets: HashMap<&'static str, (RegexSet, Vec<usize>)>,
+}
+
+impl<'a> LogRules<'a> {
+    pub fn new(rules: Vec<&'a LogRule>) -> LogRules<'a> {
+        let mut sets = HashMap::new();
+        for kind in crate::rules::catalog::LOG_SOURCES {
+            let indices: Vec<usize> = (0..rules.len())
+                .filter(|i| rules[*i].sources.iter().any(|s| s == kind))
+                .collect();
+            if indices.is_empty() {
+                continue;
+            }
+            let set = RegexSet::new(indices.iter().map(|i| rules[*i].pattern.as_str()))
+                .expect("each pattern compiled when the catalog loaded");
+            sets.insert(*kind, (set, indices));
+        }
+        LogRules { rules, sets }
+    }
+}
+
+/// Run the rules over every log the facts list.
+pub fn analyze(
+    snap: &Snapshot,
+    facts: &Facts,
+    log_rules: &LogRules,
+    window: Window,
+) -> LogAnalysis {
+    let rules = &log_rules.rules;
     let mut out = LogAnalysis {
         findings: Vec::new(),
         statuses: Vec::new(),
@@ -111,19 +142,15 @@ pub fn analyze(snap: &Snapshot, facts: &Facts, rules: &[&LogRule], window: Windo
     let mut seen: HashMap<(usize, String), (usize, Option<i64>)> = HashMap::new();
     let root = root_context();
     let host_name = facts.host.hostname.clone();
+    let capture = match (facts.host.boot_time, facts.host.uptime_seconds) {
+        (Some(boot), Some(up)) => Some(boot + up as i64),
+        _ => None,
+    };
 
     for (file_index, log) in facts.logs.iter().enumerate() {
-        let here: Vec<(usize, &LogRule)> = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.sources.iter().any(|s| s == log.kind))
-            .map(|(i, r)| (i, *r))
-            .collect();
-        if here.is_empty() {
+        let Some((set, indices)) = log_rules.sets.get(log.kind) else {
             continue;
-        }
-        let set = RegexSet::new(here.iter().map(|(_, r)| r.pattern.as_str()))
-            .expect("patterns compiled before");
+        };
         let stream = match snap.stream(&log.path) {
             Ok(s) => s,
             Err(e) => {
@@ -132,11 +159,14 @@ pub fn analyze(snap: &Snapshot, facts: &Facts, rules: &[&LogRule], window: Windo
                 continue;
             }
         };
+        // Year-less stamps are placed before the moment the snapshot was
+        // taken (boot time + uptime), which, unlike a file's modification
+        // time after extraction or checkout, does not move.
         let clock = time::Clock {
             boot_time: facts.host.boot_time,
-            reference: stream
-                .modified
-                .or((snap.kind() == Kind::Live).then_some(now)),
+            reference: capture
+                .or((snap.kind() == Kind::Live).then_some(now))
+                .or(stream.modified),
         };
         let format = format_of(log.kind);
         let file_domain = if log.kind == "qemu" {
@@ -150,30 +180,23 @@ pub fn analyze(snap: &Snapshot, facts: &Facts, rules: &[&LogRule], window: Windo
             if !hits.matched_any() {
                 continue;
             }
-            let (t, body) = time::split(&line, format, clock);
+            let (mut t, body) = time::split(&line, format, clock);
+            // A dmesg stamp past the capture moment belongs to an earlier
+            // boot (a dmesg saved before a reboot): its time is unknown.
+            if format == time::Format::Dmesg && t.is_some_and(|t| capture.is_some_and(|c| t > c)) {
+                t = None;
+            }
             if !window.contains(t) {
                 continue;
             }
             for i in hits.iter() {
-                let (rule_index, rule) = here[i];
+                let rule_index = indices[i];
+                let rule = rules[rule_index];
                 let Some(caps) = rule.pattern.captures(body) else {
                     continue;
                 };
                 if rule.exclude.as_ref().is_some_and(|x| x.is_match(body)) {
                     continue;
-                }
-                if matches!(log.kind, "dmesg" | "syslog" | "journal") {
-                    let key = (rule_index, body.to_owned());
-                    if let Some((other_file, other_t)) = seen.get(&key) {
-                        let close = match (t, other_t) {
-                            (Some(a), Some(b)) => (a - b).abs() <= SAME_EVENT_SECONDS,
-                            _ => true,
-                        };
-                        if *other_file != file_index && close {
-                            continue;
-                        }
-                    }
-                    seen.insert(key, (file_index, t));
                 }
                 let captures: BTreeMap<String, String> = rule
                     .pattern
@@ -199,6 +222,23 @@ pub fn analyze(snap: &Snapshot, facts: &Facts, rules: &[&LogRule], window: Windo
                     }
                 };
                 let g = groups.entry((rule_index, subject)).or_default();
+                if matches!(log.kind, "dmesg" | "syslog" | "journal") {
+                    let key = (rule_index, body.to_owned());
+                    if let Some((other_file, other_t)) = seen.get(&key) {
+                        let close = match (t, other_t) {
+                            (Some(a), Some(b)) => (a - b).abs() <= SAME_EVENT_SECONDS,
+                            _ => true,
+                        };
+                        if *other_file != file_index && close {
+                            // Already counted from another file; it may
+                            // still tell the time the other copy lacked.
+                            g.first = min_time(g.first, t);
+                            g.last = max_time(g.last, t);
+                            continue;
+                        }
+                    }
+                    seen.insert(key, (file_index, t));
+                }
                 g.count += 1;
                 g.first = min_time(g.first, t);
                 g.last = max_time(g.last, t);

@@ -68,17 +68,31 @@ fn dmesg(line: &str, clock: Clock) -> (Option<i64>, &str) {
     (t, body)
 }
 
-/// Strip `host prog[pid]: ` from a syslog line's remainder.
+/// Strip `host prog[pid]: ` from a syslog line's remainder, and the
+/// `[ 725.995102] ` kernel stamp rsyslog keeps in kernel messages, so the
+/// body is the same text dmesg shows.
 fn after_header(rest: &str) -> &str {
     let rest = rest.trim_start();
     let Some((_host, after_host)) = rest.split_once(' ') else {
         return rest;
     };
-    match after_host.find(": ") {
+    let body = match after_host.find(": ") {
         // The program tag has no spaces (`kernel`, `libvirtd[1234]`).
         Some(i) if !after_host[..i].contains(' ') => &after_host[i + 2..],
         _ => after_host,
+    };
+    strip_kernel_stamp(body)
+}
+
+fn strip_kernel_stamp(body: &str) -> &str {
+    if let Some(inner) = body.strip_prefix('[') {
+        if let Some((stamp, rest)) = inner.split_once(']') {
+            if stamp.trim().parse::<f64>().is_ok() {
+                return rest.strip_prefix(' ').unwrap_or(rest);
+            }
+        }
     }
+    body
 }
 
 fn syslog(line: &str, clock: Clock) -> (Option<i64>, &str) {
@@ -226,7 +240,7 @@ mod tests {
                     .timestamp()
             )
         );
-        assert_eq!(body, "[12.3] Out of memory");
+        assert_eq!(body, "Out of memory", "the kernel stamp goes too");
         let (t, body) = split(
             "Jan  1 00:00:05 kvm01 libvirtd[123]: error : x",
             Format::Syslog,
