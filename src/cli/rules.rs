@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
+use virt_doctor::rules::catalog::{LogRule, Rule};
+
 use super::{load_catalog, ListFormat, RulesCommand};
 
 pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<i32> {
@@ -14,7 +16,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
         RulesCommand::List {
             format: ListFormat::Json,
         } => {
-            let rows: Vec<serde_json::Value> = catalog
+            let mut rows: Vec<serde_json::Value> = catalog
                 .rules
                 .iter()
                 .map(|r| {
@@ -26,6 +28,15 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
                     })
                 })
                 .collect();
+            rows.extend(catalog.log_rules.iter().map(|r| {
+                serde_json::json!({
+                    "code": r.code, "name": r.name, "category": r.category,
+                    "severity": r.severity, "scope": "log", "title": r.title,
+                    "sources": r.sources, "pattern": r.pattern.as_str(),
+                    "references": r.references, "seed": r.seed,
+                    "file": r.origin.file, "line": r.origin.line,
+                })
+            }));
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
@@ -47,46 +58,102 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
                     r.title.as_str(),
                 ]);
             }
+            for r in &catalog.log_rules {
+                t.add_row(vec![
+                    r.code.as_str(),
+                    r.name.as_str(),
+                    r.category.as_str(),
+                    r.severity.as_str(),
+                    "log",
+                    r.title.as_str(),
+                ]);
+            }
             writeln!(out, "{t}")?;
-            writeln!(out, "{} rules", catalog.rules.len())?;
-        }
-        RulesCommand::Show { rule } => {
-            let Some(r) = catalog.find(&rule) else {
-                eprintln!("virt-doctor: no rule `{rule}`; `virt-doctor rules list` shows them all");
-                return Ok(2);
-            };
-            writeln!(out, "{} ({})", r.code, r.name)?;
-            writeln!(out, "{}\n", r.title)?;
             writeln!(
                 out,
-                "category: {}   severity: {}   scope: {}",
-                r.category,
-                r.severity.as_str(),
-                r.scope.as_str()
+                "{} rules over the host's configuration and state, {} over its logs",
+                catalog.rules.len(),
+                catalog.log_rules.len()
             )?;
-            writeln!(out, "defined at: {}:{}\n", r.origin.file, r.origin.line)?;
-            writeln!(out, "{}\n", r.explanation.trim())?;
-            writeln!(out, "checks: {}", r.when.source.trim())?;
-            if !r.params.is_empty() {
-                writeln!(
-                    out,
-                    "\nparameters (override in virt-doctor.toml under [rules.{}]):",
-                    r.code
-                )?;
-                for p in &r.params {
-                    writeln!(out, "  {} = {}  {}", p.name, p.default, p.doc)?;
-                }
-            }
-            if let Some(seed) = &r.seed {
-                writeln!(out, "\nsource document: {seed}")?;
-            }
-            if !r.references.is_empty() {
-                writeln!(out, "\nreferences:")?;
-                for x in &r.references {
-                    writeln!(out, "  - {x}")?;
-                }
+        }
+        RulesCommand::Show { rule } => {
+            if let Some(r) = catalog.find(&rule) {
+                show_rule(&mut out, r)?;
+            } else if let Some(r) = catalog
+                .log_rules
+                .iter()
+                .find(|r| r.code.eq_ignore_ascii_case(&rule) || r.name == rule)
+            {
+                show_log_rule(&mut out, r)?;
+            } else {
+                eprintln!("virt-doctor: no rule `{rule}`; `virt-doctor rules list` shows them all");
+                return Ok(2);
             }
         }
     }
     Ok(0)
+}
+
+fn show_rule(out: &mut impl Write, r: &Rule) -> std::io::Result<()> {
+    writeln!(out, "{} ({})", r.code, r.name)?;
+    writeln!(out, "{}\n", r.title)?;
+    writeln!(
+        out,
+        "category: {}   severity: {}   scope: {}",
+        r.category,
+        r.severity.as_str(),
+        r.scope.as_str()
+    )?;
+    writeln!(out, "defined at: {}:{}\n", r.origin.file, r.origin.line)?;
+    writeln!(out, "{}\n", r.explanation.trim())?;
+    writeln!(out, "checks: {}", r.when.source.trim())?;
+    if !r.params.is_empty() {
+        writeln!(
+            out,
+            "\nparameters (override in virt-doctor.toml under [rules.{}]):",
+            r.code
+        )?;
+        for p in &r.params {
+            writeln!(out, "  {} = {}  {}", p.name, p.default, p.doc)?;
+        }
+    }
+    tail(out, r.seed.as_deref(), &r.references)
+}
+
+fn show_log_rule(out: &mut impl Write, r: &LogRule) -> std::io::Result<()> {
+    writeln!(out, "{} ({})", r.code, r.name)?;
+    writeln!(out, "{}\n", r.title)?;
+    writeln!(
+        out,
+        "category: {}   severity: {}   reads: {}",
+        r.category,
+        r.severity.as_str(),
+        r.sources.join(", ")
+    )?;
+    writeln!(out, "defined at: {}:{}\n", r.origin.file, r.origin.line)?;
+    writeln!(out, "{}\n", r.explanation.trim())?;
+    writeln!(out, "matches: {}", r.pattern.as_str())?;
+    if let Some(x) = &r.exclude {
+        writeln!(out, "except lines matching: {}", x.as_str())?;
+    }
+    if r.min_count > 1 {
+        let within = r
+            .within_seconds
+            .map_or(String::new(), |w| format!(" within {w} s"));
+        writeln!(out, "reported from {} events{within}", r.min_count)?;
+    }
+    tail(out, r.seed.as_deref(), &r.references)
+}
+
+fn tail(out: &mut impl Write, seed: Option<&str>, references: &[String]) -> std::io::Result<()> {
+    if let Some(seed) = seed {
+        writeln!(out, "\nsource document: {seed}")?;
+    }
+    if !references.is_empty() {
+        writeln!(out, "\nreferences:")?;
+        for x in references {
+            writeln!(out, "  - {x}")?;
+        }
+    }
+    Ok(())
 }
