@@ -1,6 +1,6 @@
 //! One analysis of one snapshot: facts, the fact rules, the log rules.
-//! The CLI's `analyze` and `scan` and the scenario tests all go through
-//! here, so what is tested is what runs.
+//! The CLI's `analyze`, `scan`, `lint` and `diff` and the scenario tests
+//! all go through here, so what is tested is what runs.
 
 use crate::config::Config;
 use crate::facts::{self, Facts};
@@ -18,6 +18,7 @@ pub struct Analysis {
     pub ran: Vec<String>,
 }
 
+/// Everything about a snapshot: its facts, its logs.
 pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) -> Analysis {
     let mut facts = facts::gather(snap);
     let log_rules = logs::LogRules::new(
@@ -29,6 +30,17 @@ pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) 
     );
     let log = logs::analyze(snap, &facts, &log_rules, window);
     facts.sources.extend(log.statuses);
+    with_facts(facts, catalog, config, log.findings)
+}
+
+/// The fact rules over facts built some other way (`lint` builds them from
+/// domain XML files), plus findings found elsewhere.
+pub fn with_facts(
+    facts: Facts,
+    catalog: &Catalog,
+    config: &Config,
+    extra: Vec<Finding>,
+) -> Analysis {
     let evaluation = rules::evaluate(catalog, &facts, config);
     let ran = catalog
         .rules
@@ -37,7 +49,7 @@ pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) 
         .map(|r| r.code.clone())
         .collect();
     let mut findings = evaluation.findings;
-    findings.extend(log.findings);
+    findings.extend(extra);
     Analysis {
         facts,
         findings,

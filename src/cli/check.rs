@@ -47,33 +47,6 @@ fn finish(
     Report::new(facts, outcome, rule_errors, rules_run)
 }
 
-/// Fact rules over facts built without a snapshot (lint), then [`finish`].
-fn report_for(
-    facts: &Facts,
-    catalog: &Catalog,
-    config: &Config,
-    extra: Vec<Finding>,
-) -> (Report, Vec<String>) {
-    let evaluation = rules::evaluate(catalog, facts, config);
-    let ran: Vec<String> = catalog
-        .rules
-        .iter()
-        .filter(|r| !evaluation.disabled.contains(&r.code))
-        .map(|r| r.code.clone())
-        .collect();
-    let mut findings = evaluation.findings;
-    findings.extend(extra);
-    let report = finish(
-        facts,
-        catalog,
-        config,
-        findings,
-        evaluation.errors,
-        ran.len(),
-    );
-    (report, ran)
-}
-
 /// Print the report as asked and return the exit code.
 fn emit(
     report: &Report,
@@ -218,7 +191,16 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
             .extend(skipped.iter().map(|s| s.rule.clone()));
     }
     let facts = facts::build(&data, statuses, target);
-    let (mut report, ran) = report_for(&facts, &catalog, &config, invalid);
+    let a = analysis::with_facts(facts, &catalog, &config, invalid);
+    let mut report = finish(
+        &a.facts,
+        &catalog,
+        &config,
+        a.findings,
+        a.rule_errors,
+        a.ran.len(),
+    );
+    let ran = a.ran;
     report.skipped_rules = skipped;
     if !report.skipped_rules.is_empty() && opts.format == ReportFormat::Table {
         let codes: Vec<&str> = report

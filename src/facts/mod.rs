@@ -104,6 +104,22 @@ pub struct HugepageFacts {
     pub surplus: Option<u64>,
 }
 
+impl HugepageFacts {
+    /// The pools of one sysfs directory (host-wide or one node's), by size.
+    pub fn from_pools(pools: &BTreeMap<u64, crate::sources::HugepagePool>) -> Vec<HugepageFacts> {
+        pools
+            .iter()
+            .map(|(size, p)| HugepageFacts {
+                size_kib: *size,
+                total: p.total,
+                free: p.free,
+                reserved: p.reserved,
+                surplus: p.surplus,
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BlockFacts {
     pub name: String,
@@ -259,17 +275,7 @@ fn memory(data: &HostData) -> MemoryFacts {
 /// `/proc/meminfo` summarises.
 fn hugepages(data: &HostData) -> Vec<HugepageFacts> {
     if !data.hugepages.is_empty() {
-        return data
-            .hugepages
-            .iter()
-            .map(|(size, p)| HugepageFacts {
-                size_kib: *size,
-                total: p.total,
-                free: p.free,
-                reserved: p.reserved,
-                surplus: p.surplus,
-            })
-            .collect();
+        return HugepageFacts::from_pools(&data.hugepages);
     }
     let Some(m) = &data.meminfo else {
         return Vec::new();

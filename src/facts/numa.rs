@@ -36,17 +36,7 @@ pub fn build(d: &HostData) -> NumaFacts {
                     memory_total_kib: n.meminfo.as_ref().and_then(|m| m.get("MemTotal")),
                     memory_free_kib: n.meminfo.as_ref().and_then(|m| m.get("MemFree")),
                     distances: n.distances.clone(),
-                    hugepages: n
-                        .hugepages
-                        .iter()
-                        .map(|(size, p)| HugepageFacts {
-                            size_kib: *size,
-                            total: p.total,
-                            free: p.free,
-                            reserved: p.reserved,
-                            surplus: p.surplus,
-                        })
-                        .collect(),
+                    hugepages: HugepageFacts::from_pools(&n.hugepages),
                 })
                 .collect(),
         };

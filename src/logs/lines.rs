@@ -46,6 +46,19 @@ impl<'a> Lines<'a> {
     /// The next line's number (from 1) and text (without its ending), or
     /// `None` at the end.
     pub fn next_line(&mut self) -> Option<(usize, std::borrow::Cow<'_, str>)> {
+        let number = self.next_raw()?;
+        Some((number, String::from_utf8_lossy(&self.buf)))
+    }
+
+    /// The bytes of the line [`Lines::next_raw`] last read.
+    pub fn raw(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Read the next line into the buffer ([`Lines::raw`]) and return its
+    /// number; `None` at the end. Callers that can reject most lines from
+    /// their bytes skip the UTF-8 decoding of [`Lines::next_line`].
+    pub fn next_raw(&mut self) -> Option<usize> {
         self.buf.clear();
         let mut cut = false;
         loop {
@@ -63,7 +76,7 @@ impl<'a> Lines<'a> {
                 }
                 break;
             }
-            let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i, true),
                 None => (chunk.len(), false),
             };
@@ -87,7 +100,7 @@ impl<'a> Lines<'a> {
         if self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
-        Some((self.number, String::from_utf8_lossy(&self.buf)))
+        Some(self.number)
     }
 }
 

@@ -89,12 +89,17 @@ fn qemu_log_domain(path: &str) -> Option<String> {
 /// rules that read it (built once, used for every file of that kind).
 pub struct LogRules<'a> {
     rules: Vec<&'a LogRule>,
-    sets: HashMap<&'static str, (RegexSet, Vec<usize>)>,
+    /// Per kind of log: one regex that matches where any of the kind's
+    /// rules may (a fast reject on the raw bytes of most lines, with the
+    /// regex crate's literal prefilters), the set that says which, and the
+    /// rules' indices.
+    sets: HashMap<&'static str, (regex::bytes::Regex, RegexSet, Vec<usize>)>,
 }
 
 impl<'a> LogRules<'a> {
     pub fn new(rules: Vec<&'a LogRule>) -> LogRules<'a> {
         let mut sets = HashMap::new();
+        let named = regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("static regex");
         for kind in crate::rules::catalog::LOG_SOURCES {
             let indices: Vec<usize> = (0..rules.len())
                 .filter(|i| rules[*i].sources.iter().any(|s| s == kind))
@@ -104,7 +109,15 @@ impl<'a> LogRules<'a> {
             }
             let set = RegexSet::new(indices.iter().map(|i| rules[*i].pattern.as_str()))
                 .expect("each pattern compiled when the catalog loaded");
-            sets.insert(*kind, (set, indices));
+            // Group names may repeat across patterns; the alternation only
+            // needs to match, so plain groups do.
+            let any = indices
+                .iter()
+                .map(|i| format!("(?:{})", named.replace_all(rules[*i].pattern.as_str(), "(")))
+                .collect::<Vec<_>>()
+                .join("|");
+            let any = regex::bytes::Regex::new(&any).expect("alternation of compiled patterns");
+            sets.insert(*kind, (any, set, indices));
         }
         LogRules { rules, sets }
     }
@@ -148,7 +161,7 @@ pub fn analyze(
     };
 
     for (file_index, log) in facts.logs.iter().enumerate() {
-        let Some((set, indices)) = log_rules.sets.get(log.kind) else {
+        let Some((any, set, indices)) = log_rules.sets.get(log.kind) else {
             continue;
         };
         let stream = match snap.stream(&log.path) {
@@ -175,7 +188,11 @@ pub fn analyze(
             None
         };
         let mut lines = lines::Lines::new(stream.reader);
-        while let Some((number, line)) = lines.next_line() {
+        while let Some(number) = lines.next_raw() {
+            if !any.is_match(lines.raw()) {
+                continue;
+            }
+            let line = String::from_utf8_lossy(lines.raw());
             let hits = set.matches(&line);
             if !hits.matched_any() {
                 continue;
