@@ -159,3 +159,27 @@ fn sysstat_proc_capture() {
     assert!(h.pressure.contains_key("memory"));
     assert_eq!(h.uptime_seconds, Some(7192.55));
 }
+
+#[test]
+fn pid_files_name_the_qemu_process_of_a_domain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("etc/libvirt/qemu")).unwrap();
+    std::fs::create_dir_all(root.join("run/libvirt/qemu")).unwrap();
+    std::fs::copy(
+        fixture("hosts/hotsos-compute/etc/libvirt/qemu/instance-00000001.xml"),
+        root.join("etc/libvirt/qemu/instance-00000001.xml"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("run/libvirt/qemu/instance-00000001.pid"),
+        "6021\n",
+    )
+    .unwrap();
+    let f = facts_of(root);
+    assert_eq!(f.domains[0].pid, Some(6021));
+    assert_eq!(source(&f, "domain_pids").status, Status::Ok);
+    // The incident scenario's domain has its pid in the live status file.
+    let incident = facts_of(&fixture("hosts/incident-logs"));
+    assert_eq!(incident.domains[0].pid, Some(6021));
+}

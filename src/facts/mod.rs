@@ -153,6 +153,8 @@ pub struct DomainFacts {
     /// says no status file was captured.
     pub active: bool,
     pub persistent: bool,
+    /// The running QEMU process (live status file or `<name>.pid`).
+    pub pid: Option<u32>,
     pub snapshots: SnapshotFacts,
     pub derived: DomainDerived,
 }
@@ -232,6 +234,12 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
             source_path: e.path.clone(),
             active: e.active,
             persistent: e.persistent,
+            pid: e
+                .domain
+                .status
+                .as_ref()
+                .and_then(|s| s.pid)
+                .or_else(|| data.domain_pids.get(&e.domain.name).copied()),
             snapshots: snapshot_facts(data, &e.domain.name),
             derived: DomainDerived::default(),
         })

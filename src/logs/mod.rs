@@ -27,8 +27,8 @@ use crate::facts::Facts;
 use crate::findings::{Evidence, Finding};
 use crate::rules::catalog::LogRule;
 use crate::rules::expr::{root_context, to_cel};
-use crate::snapshot::{Kind, Snapshot};
-use crate::sources::{SourceStatus, Status};
+use crate::snapshot::{Kind, Snapshot, Stream};
+use crate::sources::{LogFile, SourceStatus, Status};
 
 /// Which events count.
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,12 +143,7 @@ pub fn analyze(
     let pid_domain: HashMap<String, String> = facts
         .domains
         .iter()
-        .filter_map(|d| {
-            Some((
-                d.domain.status.as_ref()?.pid?.to_string(),
-                d.domain.name.clone(),
-            ))
-        })
+        .filter_map(|d| Some((d.pid?.to_string(), d.domain.name.clone())))
         .collect();
     let now = chrono::Utc::now().timestamp();
     let mut groups: BTreeMap<(usize, String), Group> = BTreeMap::new();
@@ -160,16 +155,42 @@ pub fn analyze(
         _ => None,
     };
 
-    for (file_index, log) in facts.logs.iter().enumerate() {
+    // On the live host the kernel ring buffer is a command's output, not
+    // a file (unless something saved it to /var/log/dmesg).
+    let mut logs: Vec<LogFile> = facts.logs.clone();
+    let mut ring_buffer = None;
+    if snap.kind() == Kind::Live && !logs.iter().any(|l| l.kind == "dmesg") {
+        match snap.run(&["dmesg"], 64 << 20) {
+            Ok(c) => {
+                ring_buffer = Some(c.bytes);
+                logs.push(LogFile {
+                    kind: "dmesg",
+                    path: "`dmesg` (kernel ring buffer)".into(),
+                    bytes: None,
+                });
+            }
+            Err(e) => out
+                .statuses
+                .push(status("`dmesg`", Status::Unreadable, e.to_string())),
+        }
+    }
+    for (file_index, log) in logs.iter().enumerate() {
         let Some((any, set, indices)) = log_rules.sets.get(log.kind) else {
             continue;
         };
-        let stream = match snap.stream(&log.path) {
-            Ok(s) => s,
-            Err(e) => {
-                out.statuses
-                    .push(status(&log.path, Status::Unreadable, e.to_string()));
-                continue;
+        let stream = if log.path.starts_with('`') {
+            Stream {
+                reader: Box::new(std::io::Cursor::new(ring_buffer.take().unwrap_or_default())),
+                modified: None,
+            }
+        } else {
+            match snap.stream(&log.path) {
+                Ok(s) => s,
+                Err(e) => {
+                    out.statuses
+                        .push(status(&log.path, Status::Unreadable, e.to_string()));
+                    continue;
+                }
             }
         };
         // Year-less stamps are placed before the moment the snapshot was
@@ -284,8 +305,14 @@ pub fn analyze(
                 }
             }
         }
-        if lines.cut > 0 || lines.error.is_some() {
-            let mut detail = Vec::new();
+        if lines.cut == 0 && lines.error.is_none() {
+            out.statuses.push(status(
+                &log.path,
+                Status::Ok,
+                format!("{} lines read", lines.number),
+            ));
+        } else {
+            let mut detail = vec![format!("{} lines read", lines.number)];
             if lines.cut > 0 {
                 detail.push(format!(
                     "{} lines longer than {} KiB were cut",

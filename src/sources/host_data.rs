@@ -51,6 +51,8 @@ pub struct HostData {
     pub logs: Vec<LogFile>,
     /// Names of running programs, when the snapshot shows them.
     pub processes: Option<std::collections::BTreeSet<String>>,
+    /// Domain name -> QEMU pid, from `run/libvirt/qemu/<name>.pid`.
+    pub domain_pids: BTreeMap<String, u32>,
     /// NIC name -> ring sizes (`ethtool -g`).
     pub nic_rings: BTreeMap<String, crate::parse::ethtool::Rings>,
 }

@@ -174,6 +174,10 @@ pub static SOURCES: &[Source] = &[
             file("etc/libvirt/qemu/*.xml", s::persistent_domain),
         ],
     },
+    all("domain_pids", &[
+        file("run/libvirt/qemu/*.pid", s::domain_pid),
+        file("var/run/libvirt/qemu/*.pid", s::domain_pid),
+    ]),
     all("domain_snapshots", &[file("var/lib/libvirt/qemu/snapshot/*/*.xml", s::domain_snapshot)]),
     one("capabilities", &[
         file("sos_commands/virsh/virsh_-r_capabilities", s::capabilities),

@@ -440,3 +440,15 @@ pub fn ethtool_rings(i: &Input, h: &mut HostData) -> Vec<Problem> {
     }
     p.problems
 }
+
+/// `run/libvirt/qemu/<domain>.pid`: the running domain's QEMU process.
+pub fn domain_pid(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let Some(name) = i.captures.first() else {
+        return Vec::new();
+    };
+    let p = parse::single_u64(i.text);
+    if let Some(pid) = p.value.and_then(|v| u32::try_from(v).ok()) {
+        h.domain_pids.entry(name.clone()).or_insert(pid);
+    }
+    p.problems
+}
