@@ -51,6 +51,8 @@ const SAMPLES: usize = 3;
 /// Events with the same text from two files within this many seconds are
 /// the same event.
 const SAME_EVENT_SECONDS: i64 = 600;
+/// A kernel event and a domain log event this close belong together.
+const SAME_MOMENT_SECONDS: i64 = 120;
 
 #[derive(Default)]
 struct Group {
@@ -147,6 +149,8 @@ pub fn analyze(
         .collect();
     let now = chrono::Utc::now().timestamp();
     let mut groups: BTreeMap<(usize, String), Group> = BTreeMap::new();
+    // (time, domain) of every event found in a QEMU domain log.
+    let mut qemu_events: Vec<(i64, String)> = Vec::new();
     let mut seen: HashMap<(usize, String), (usize, Option<i64>)> = HashMap::new();
     let root = root_context();
     let host_name = facts.host.hostname.clone();
@@ -277,6 +281,9 @@ pub fn analyze(
                     }
                     seen.insert(key, (file_index, t));
                 }
+                if let (Some(d), Some(t)) = (&file_domain, t) {
+                    qemu_events.push((t, d.clone()));
+                }
                 g.count += 1;
                 g.first = min_time(g.first, t);
                 g.last = max_time(g.last, t);
@@ -323,6 +330,24 @@ pub fn analyze(
             detail.extend(lines.error.clone());
             out.statuses
                 .push(status(&log.path, Status::Malformed, detail.join("; ")));
+        }
+    }
+
+    // A kernel event about a QEMU process whose pid names no domain (no
+    // status or pid file captured) is tied to the domain whose QEMU log
+    // recorded something at the same moment: the OOM kill and the
+    // domain's "shutting down, reason=crashed" line.
+    for g in groups.values_mut() {
+        let qemu = g
+            .captures
+            .get("comm")
+            .is_some_and(|c| c.starts_with("qemu"));
+        if let (None, true, Some(t)) = (&g.domain, qemu, g.first) {
+            g.domain = qemu_events
+                .iter()
+                .filter(|(at, _)| (at - t).abs() <= SAME_MOMENT_SECONDS)
+                .min_by_key(|(at, _)| (at - t).abs())
+                .map(|(_, d)| d.clone());
         }
     }
 
