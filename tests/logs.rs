@@ -113,3 +113,89 @@ fn since_and_until_select_events_by_time() {
         vec!["var/log/messages", "var/log/messages-20261102.gz"]
     );
 }
+
+/// Every log rule fires on a line in the format its source prints (lines
+/// from the corpus where it has one; the kernel's and libvirt's format
+/// strings otherwise), and each line fires only the rule it is meant for.
+#[test]
+fn every_log_rule_matches_its_format() {
+    let kernel = "var/log/messages";
+    let qemu = "var/log/libvirt/qemu/web07.log";
+    let cases: &[(&str, &str, &str)] = &[
+        ("LOG001", kernel, "Apr 18 08:10:31 h kernel: Out of memory: Killed process 6021 (qemu-kvm) total-vm:17432112kB"),
+        ("LOG002", kernel, "Apr 18 08:10:31 h kernel: [27742.909353] Out of memory: Killed process 955 (gnome-shell) total-vm:3289540kB"),
+        ("LOG003", kernel, "Apr 18 08:10:31 h kernel: qemu-kvm: page allocation failure: order:4, mode:0x40dc0(GFP_KERNEL|__GFP_COMP)"),
+        ("LOG010", kernel, "Apr 18 08:10:31 h kernel: [  281.646907] watchdog: BUG: soft lockup - CPU#1 stuck for 134s! [syz-executor4:4588]"),
+        ("LOG011", kernel, "Apr 18 08:10:31 h kernel: NMI watchdog: Watchdog detected hard LOCKUP on cpu 3"),
+        ("LOG012", kernel, "Apr 18 08:10:31 h kernel: rcu: INFO: rcu_sched self-detected stall on CPU"),
+        ("LOG013", kernel, "Feb 04 00:07:13 h kernel: INFO: task df:1177107 blocked for more than 120 seconds."),
+        ("LOG014", kernel, "Apr 18 08:10:31 h kernel: x86/split lock detection: #AC: qemu-system-x86/4242 took a split_lock trap at address: 0x7f1c2d3e"),
+        ("LOG015", kernel, "Apr 18 08:10:31 h kernel: clocksource: Marking clocksource 'tsc' as unstable because the skew is too large:"),
+        ("LOG020", kernel, "Apr 18 08:10:31 h kernel: blk_update_request: I/O error, dev loop11, sector 0 op 0x0:(READ) flags 0x80700"),
+        ("LOG021", kernel, "Apr 18 08:10:31 h kernel: Buffer I/O error on dev sdb1, logical block 0, async page read"),
+        ("LOG022", kernel, "Apr 18 08:10:31 h kernel: sd 0:0:0:0: [sdc] tag#12 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_SENSE"),
+        ("LOG023", kernel, "Jun 11 06:51:39 h kernel: [  725.995102] blk_update_request: critical medium error, dev sdk, sector 130611915 op 0x1:(WRITE)"),
+        ("LOG024", kernel, "Apr 18 08:10:31 h kernel: EXT4-fs error (device dm-3): ext4_lookup:1701: inode #1310721: comm qemu-kvm: deleted inode referenced"),
+        ("LOG025", kernel, "Apr 18 08:10:31 h kernel: EXT4-fs (dm-3): Remounting filesystem read-only"),
+        ("LOG030", kernel, "Apr 18 08:10:31 h kernel: NETDEV WATCHDOG: eno1 (ixgbe): transmit queue 3 timed out"),
+        ("LOG032", kernel, "Jun  8 10:48:13 compute4 kernel: [1694413.621694] nf_conntrack: nf_conntrack: table full, dropping packet"),
+        ("LOG033", kernel, "Apr 18 08:10:31 h kernel: unregister_netdevice: waiting for lo to become free. Usage count = 2"),
+        ("LOG040", kernel, "Apr 18 08:10:31 h kernel: EDAC MC0: 1 CE memory read error on CPU_SrcID#0_MC#0_Chan#1_DIMM#0"),
+        ("LOG041", kernel, "Apr 18 08:10:31 h kernel: EDAC MC1: 1 UE memory read error on CPU_SrcID#1_MC#0_Chan#0_DIMM#0"),
+        ("LOG050", kernel, "Apr 18 08:10:31 h kernel: kvm: disabled by bios"),
+        ("LOG051", kernel, "Apr 18 08:10:31 h kernel: kvm [4242]: vcpu0, guest rIP: 0xffffffff8106b7e4 unhandled rdmsr: 0x34"),
+        ("LOG060", qemu, "2019-04-18 08:10:32.377+0000: shutting down, reason=crashed"),
+        ("LOG061", qemu, "2022-02-10T16:18:33.031019Z qemu-system-x86_64: terminating on signal 15 from pid 1074 (/usr/sbin/libvirtd)"),
+        ("LOG062", qemu, "2019-04-18 06:25:12.102+0000: Domain id=3 is tainted: custom-argv"),
+        ("LOG063", qemu, "2022-02-10T16:18:05.033085Z qemu-system-x86_64: warning: host doesn't support requested feature: MSR(48FH).vmx-exit-load-perf-global-ctrl [bit 12]"),
+        ("LOG064", qemu, "KVM internal error. Suberror: 1"),
+        ("LOG065", qemu, "2019-04-18T06:25:12.102000Z qemu-system-x86_64: -netdev tap,fds=25,id=hostnet0,vhost=on,vhostfd=27: vhost-net requested but could not be initialized"),
+        ("LOG066", qemu, "2019-04-18T06:25:12.102000Z qemu-system-x86_64: warning: Machine type 'pc-i440fx-1.4' is deprecated: use a newer machine type instead"),
+        ("LOG067", qemu, "2019-04-18T06:25:12.102000Z qemu-system-x86_64: unable to map backing store for guest RAM: Cannot allocate memory"),
+        ("LOG070", "var/log/libvirt/libvirtd.log", "2019-04-18 06:25:12.102+0000: 1432: warning : qemuDomainObjBeginJobInternal:9714 : Cannot acquire state change lock (held by monitor=remoteDispatchDomainGetBlockInfo)"),
+    ];
+    for (rule, place, line) in cases {
+        let dir = snapshot_with(&[(place, format!("{line}\n").as_bytes())]);
+        let r = json(&[
+            "analyze",
+            dir.path().to_str().unwrap(),
+            "--select",
+            "LOG",
+            "--format",
+            "json",
+        ]);
+        let fired: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert_eq!(fired, vec![*rule], "{line}");
+    }
+    // LOG031 wants three link-downs within an hour.
+    let flaps = "2026-11-20T10:00:00+00:00 h kernel: eno1: Link is Down\n2026-11-20T10:10:00+00:00 h kernel: eno1: Link is Down\n";
+    let dir = snapshot_with(&[(kernel, flaps.as_bytes())]);
+    let r = json(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "--select",
+        "LOG031",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        r["findings"].as_array().unwrap().is_empty(),
+        "two flaps are not flapping"
+    );
+    let flaps = format!("{flaps}2026-11-20T10:20:00+00:00 h kernel: eno1: Link is Down\n");
+    let dir = snapshot_with(&[(kernel, flaps.as_bytes())]);
+    let r = json(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "--select",
+        "LOG031",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["findings"][0]["subject"], "eno1");
+}
