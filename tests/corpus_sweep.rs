@@ -76,7 +76,10 @@ fn run_parser(kind: &str, text: &str) -> Vec<Problem> {
 }
 
 #[test]
-#[cfg_attr(not(has_corpus), ignore = "../shared/corpus is not present beside this checkout")]
+#[cfg_attr(
+    not(has_corpus),
+    ignore = "../shared/corpus is not present beside this checkout"
+)]
 fn every_parser_over_the_corpus() {
     let Some(corpus) = common::corpus() else {
         return common::skip_without_corpus("every_parser_over_the_corpus");
@@ -144,7 +147,10 @@ fn expected_error_names(dir: &Path) -> BTreeSet<String> {
 }
 
 #[test]
-#[cfg_attr(not(has_corpus), ignore = "../shared/corpus is not present beside this checkout")]
+#[cfg_attr(
+    not(has_corpus),
+    ignore = "../shared/corpus is not present beside this checkout"
+)]
 fn libvirt_negative_cases_are_never_silently_fine() {
     let Some(corpus) = common::corpus() else {
         return common::skip_without_corpus("libvirt_negative_cases_are_never_silently_fine");
@@ -222,7 +228,10 @@ fn libvirt_negative_cases_are_never_silently_fine() {
 }
 
 #[test]
-#[cfg_attr(not(has_corpus), ignore = "../shared/corpus is not present beside this checkout")]
+#[cfg_attr(
+    not(has_corpus),
+    ignore = "../shared/corpus is not present beside this checkout"
+)]
 fn every_corpus_host_tree_gives_facts() {
     let Some(corpus) = common::corpus() else {
         return common::skip_without_corpus("every_corpus_host_tree_gives_facts");
@@ -273,7 +282,10 @@ fn every_corpus_host_tree_gives_facts() {
 /// otherwise empty host: no panic, no rule error. Prints how often each rule
 /// fires, which is where false positives show first.
 #[test]
-#[cfg_attr(not(has_corpus), ignore = "../shared/corpus is not present beside this checkout")]
+#[cfg_attr(
+    not(has_corpus),
+    ignore = "../shared/corpus is not present beside this checkout"
+)]
 fn analyze_every_corpus_domain() {
     use virt_doctor::config::Config;
     use virt_doctor::facts::{self, Target};

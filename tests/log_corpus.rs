@@ -29,7 +29,10 @@ fn rules_hit(rules: &LogRules, place: &str, text: &[u8]) -> Vec<String> {
 }
 
 #[test]
-#[cfg_attr(not(has_corpus), ignore = "../shared/corpus is not present beside this checkout")]
+#[cfg_attr(
+    not(has_corpus),
+    ignore = "../shared/corpus is not present beside this checkout"
+)]
 fn labelled_syzkaller_reports() {
     let Some(corpus) = common::corpus() else {
         return common::skip_without_corpus("labelled_syzkaller_reports");
@@ -91,7 +94,10 @@ fn files_below(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 #[test]
-#[cfg_attr(not(has_corpus), ignore = "../shared/corpus is not present beside this checkout")]
+#[cfg_attr(
+    not(has_corpus),
+    ignore = "../shared/corpus is not present beside this checkout"
+)]
 fn every_log_rule_over_the_corpus_logs() {
     let Some(corpus) = common::corpus() else {
         return common::skip_without_corpus("every_log_rule_over_the_corpus_logs");
