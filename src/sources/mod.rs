@@ -25,8 +25,6 @@ use crate::snapshot::{ReadError, Snapshot};
 pub enum Locator {
     /// A file path or pattern (see `snapshot::glob`); each match is read.
     File(&'static str),
-    /// A command, run on the live host only.
-    Command(&'static [&'static str]),
     /// Paths whose mere presence is the data (device nodes: never opened).
     /// Live host only; the store function receives `present` or `absent`.
     Exists(&'static [&'static str]),
@@ -287,23 +285,6 @@ fn load_source(snap: &Snapshot, source: &Source, data: &mut HostData) -> SourceS
                     }
                 }
             }
-            Locator::Command(argv) => {
-                let shown = argv.join(" ");
-                match snap.run(argv, source.max_bytes) {
-                    Ok(contents) => {
-                        let text = String::from_utf8_lossy(&contents.bytes);
-                        let input = Input {
-                            path: &shown,
-                            text: &text,
-                            captures: &[],
-                            bytes: Some(contents.bytes.len() as u64),
-                        };
-                        record(&mut tally, &shown, (candidate.store)(&input, data));
-                    }
-                    Err(ReadError::NotFound) => {}
-                    Err(e) => tally.unreadable.push(format!("{shown}: {e}")),
-                }
-            }
             Locator::Exists(paths) => {
                 if snap.kind() == crate::snapshot::Kind::Live {
                     for p in paths {
@@ -399,7 +380,6 @@ fn summarise(source: &Source, t: Tally) -> SourceStatus {
             .iter()
             .map(|c| match c.at {
                 Locator::File(p) | Locator::Names(p) => p.to_owned(),
-                Locator::Command(a) => format!("`{}` (live host only)", a.join(" ")),
                 Locator::Exists(p) => format!("{} (live host only)", p.join(", ")),
             })
             .collect();
