@@ -338,3 +338,59 @@ fn scan_reads_the_live_host() {
         r["rule_errors"]
     );
 }
+
+/// MEM003 judges MemAvailable against the memory hugepages leave: a host
+/// that reserves most of its RAM for hugepage-backed guests is not short.
+#[test]
+fn low_memory_is_judged_without_hugepage_reservations() {
+    let host = |available_gib: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("proc")).unwrap();
+        std::fs::create_dir_all(root.join("sys/kernel/mm/hugepages/hugepages-2048kB")).unwrap();
+        let gib = 1024 * 1024;
+        std::fs::write(
+            root.join("proc/meminfo"),
+            format!(
+                "MemTotal: {} kB\nMemFree: {} kB\nMemAvailable: {} kB\n",
+                512 * gib,
+                available_gib * gib,
+                available_gib * gib
+            ),
+        )
+        .unwrap();
+        // 480 GiB of 2 MiB pages, all in use.
+        std::fs::write(
+            root.join("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"),
+            "245760\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"),
+            "0\n",
+        )
+        .unwrap();
+        dir
+    };
+    let rules_on = |dir: &tempfile::TempDir| -> Vec<String> {
+        let o = run(&[
+            "analyze",
+            dir.path().to_str().unwrap(),
+            "--select",
+            "MEM003",
+            "--format",
+            "json",
+        ]);
+        let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // 20 GiB of the 32 GiB left: fine, although only 4% of MemTotal.
+    assert!(rules_on(&host(20)).is_empty());
+    // 1 GiB of 32 GiB: short.
+    assert_eq!(rules_on(&host(1)), vec!["MEM003"]);
+}
