@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use virt_doctor::analysis;
 use virt_doctor::config::Config;
-use virt_doctor::facts::{self, Facts, Target};
+use virt_doctor::facts::{self, Target};
 use virt_doctor::findings::{Evidence, Finding, Severity};
 use virt_doctor::logs::{self, Window};
 use virt_doctor::parse;
 use virt_doctor::report::{self, Report, SkippedRule};
-use virt_doctor::rules::{self, Catalog};
+use virt_doctor::rules::Catalog;
 use virt_doctor::snapshot::{Kind, Snapshot};
 use virt_doctor::sources::{self, DomainEntry, DomainOrigin, HostData};
 use virt_doctor::suppress;
@@ -33,18 +33,15 @@ fn config_for(opts: &ReportOpts, catalog: &Catalog) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-/// Suppressions applied, report made.
-fn finish(
-    facts: &Facts,
-    catalog: &Catalog,
-    config: &Config,
-    findings: Vec<Finding>,
-    rule_errors: Vec<rules::RuleError>,
-    rules_run: usize,
-) -> Report {
+/// Suppressions applied, report made; also the codes of the fact rules
+/// that ran (for JUnit's passing test cases).
+fn finish(a: analysis::Analysis, catalog: &Catalog, config: &Config) -> (Report, Vec<String>) {
     let today = chrono::Local::now().date_naive();
-    let outcome = suppress::apply(findings, facts, config, catalog, today);
-    Report::new(facts, outcome, rule_errors, rules_run)
+    let outcome = suppress::apply(a.findings, &a.facts, config, catalog, today);
+    (
+        Report::new(&a.facts, outcome, a.rule_errors, a.ran.len()),
+        a.ran,
+    )
 }
 
 /// Print the report as asked and return the exit code.
@@ -109,15 +106,8 @@ fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32> {
         until: when(&opts.until).map_err(|e| anyhow::anyhow!("--until: {e}"))?,
     };
     let a = analysis::run(snap, &catalog, &config, window);
-    let report = finish(
-        &a.facts,
-        &catalog,
-        &config,
-        a.findings,
-        a.rule_errors,
-        a.ran.len(),
-    );
-    emit(&report, &catalog, opts, &a.ran)
+    let (report, ran) = finish(a, &catalog, &config);
+    emit(&report, &catalog, opts, &ran)
 }
 
 /// Domain XML files as the domains of a host: the given snapshot's, or an
@@ -192,15 +182,7 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
     }
     let facts = facts::build(&data, statuses, target);
     let a = analysis::with_facts(facts, &catalog, &config, invalid);
-    let mut report = finish(
-        &a.facts,
-        &catalog,
-        &config,
-        a.findings,
-        a.rule_errors,
-        a.ran.len(),
-    );
-    let ran = a.ran;
+    let (mut report, ran) = finish(a, &catalog, &config);
     report.skipped_rules = skipped;
     if !report.skipped_rules.is_empty() && opts.format == ReportFormat::Table {
         let codes: Vec<&str> = report
@@ -266,14 +248,7 @@ fn side(path: &Path, catalog: &Catalog, config: &Config) -> anyhow::Result<(Stri
         }
     }
     let a = analysis::run(&Snapshot::open(path)?, catalog, config, Window::default());
-    let report = finish(
-        &a.facts,
-        catalog,
-        config,
-        a.findings,
-        a.rule_errors,
-        a.ran.len(),
-    );
+    let (report, _) = finish(a, catalog, config);
     Ok((report.target.hostname.unwrap_or_default(), report.findings))
 }
 
