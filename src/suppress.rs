@@ -39,7 +39,8 @@ fn collect(facts: &Facts, config: &Config) -> Vec<Suppression> {
             all.push(Suppression {
                 rule: s.rule.clone(),
                 host: None,
-                domain: Some(d.domain.name.clone()),
+                // The domain's own name, matched literally.
+                domain: Some(glob::Pattern::escape(&d.domain.name)),
                 reason: s.reason.clone(),
                 expires: s
                     .expires
@@ -155,7 +156,10 @@ fn meta_finding(
         name: rule.map_or_else(|| code.to_lowercase(), |r| r.name.clone()),
         category: "host".into(),
         severity: rule.map_or(Severity::Warning, |r| r.severity),
-        domain: s.domain.clone().filter(|d| !d.contains(['*', '?', '['])),
+        domain: s
+            .domain
+            .clone()
+            .filter(|d| !d.contains(['*', '?', '[', ']'])),
         subject: subject.to_owned(),
         title: rule.map_or_else(String::new, |r| r.title.clone()),
         message,
