@@ -2,7 +2,7 @@
 # this machine lacks first, so they work on a fresh Debian machine.
 
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config libvirt-dev
+DEB_PACKAGES := pkg-config libvirt-dev strace
 
 .PHONY: demo test deps lint
 
@@ -19,8 +19,9 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-# System packages the build needs (libvirt's C library for the `virt`
-# binding). Installed only when missing, so a second run costs nothing.
+# System packages the build and tests need (libvirt's C library for the
+# `virt` binding; strace for the test that proves `scan` writes nothing).
+# Installed only when missing, so a second run costs nothing.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \

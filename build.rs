@@ -29,6 +29,14 @@ fn main() {
     if Path::new("../shared/corpus").is_dir() {
         println!("cargo:rustc-cfg=has_corpus");
     }
+    // The read-only proof traces `scan` with strace (installed by `make deps`).
+    println!("cargo:rustc-check-cfg=cfg(has_strace)");
+    let strace = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("strace").is_file()))
+        .unwrap_or(false);
+    if strace {
+        println!("cargo:rustc-cfg=has_strace");
+    }
     let mut files = Vec::new();
     collect(Path::new("rules"), &mut files);
     files.sort();

@@ -1,0 +1,80 @@
+//! `scan` never changes the host it inspects: run it on this machine under
+//! strace, following child processes (`dmesg`), and find no file opened for
+//! writing (but `/dev/null`, where a child's unused stdin goes) and no call
+//! that creates, removes, renames, truncates or re-permissions a file.
+
+use std::process::Command;
+
+const WRITE_CALLS: &[&str] = &[
+    "creat",
+    "mkdir",
+    "mkdirat",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "truncate",
+    "ftruncate",
+    "rmdir",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "chown",
+    "fchown",
+    "fchownat",
+];
+
+#[test]
+#[cfg_attr(
+    not(has_strace),
+    ignore = "strace is not installed (`make deps` installs it)"
+)]
+fn scan_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let calls = format!("open,openat,openat2,{}", WRITE_CALLS.join(","));
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", &format!("trace={calls}"), "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_virt-doctor"))
+        .args(["scan", "--format", "json", "--fail-on", "never"])
+        .output()
+        .expect("strace runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        trace.contains("\"/proc/meminfo\", O_RDONLY"),
+        "the trace must see the reads:\n{trace}"
+    );
+    let violations: Vec<&str> = trace
+        .lines()
+        .filter(|l| {
+            let call = l
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.split('(').next())
+                .unwrap_or("");
+            let writes_open = call.starts_with("open")
+                && ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND"]
+                    .iter()
+                    .any(|f| l.contains(f))
+                && !l.contains("\"/dev/null\"");
+            writes_open || WRITE_CALLS.contains(&call)
+        })
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "scan wrote to the host:\n{}",
+        violations.join("\n")
+    );
+}
