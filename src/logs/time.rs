@@ -107,11 +107,13 @@ fn syslog(line: &str, clock: Clock) -> (Option<i64>, &str) {
         }
     }
     // RFC 3164: Nov 24 01:08:01[.frac] host prog: msg
-    if b.len() > 16 && b[3] == b' ' && b[9] == b':' {
+    // The stamp is ASCII; `is_ascii` on its 15 bytes keeps the slicing on
+    // character boundaries whatever follows.
+    if b.len() > 16 && b[..15].is_ascii() && b[3] == b' ' && b[9] == b':' {
         if let Some(month) = MONTHS.iter().position(|m| line.starts_with(m)) {
             let day: Option<u32> = line[4..6].trim().parse().ok();
-            let clock_end = line[7..].find(' ').map(|i| 7 + i).unwrap_or(line.len());
-            let hms = &line[7..clock_end.min(15)];
+            let clock_end = line[7..].find(' ').map_or(line.len(), |i| 7 + i);
+            let hms = line.get(7..clock_end.min(15)).unwrap_or("");
             let rest = &line[clock_end..];
             let t = day.and_then(|d| guess_year(month as u32 + 1, d, hms, clock.reference));
             return (t, after_header(rest));
@@ -268,6 +270,20 @@ mod tests {
                     .timestamp()
             )
         );
+    }
+
+    #[test]
+    fn non_ascii_where_a_stamp_would_be_is_not_a_stamp() {
+        for line in [
+            "Nov 1€x:01:02 host kernel: x",
+            "Nov 24 01:0€:01 h k: x",
+            "2026-11-2€T01:08:01Z x",
+            "[€] x",
+        ] {
+            for f in [Format::Syslog, Format::Dmesg, Format::Libvirt] {
+                let _ = split(line, f, Clock::default());
+            }
+        }
     }
 
     #[test]
