@@ -25,3 +25,11 @@ pub mod rules;
 pub mod snapshot;
 pub mod sources;
 pub mod suppress;
+
+/// FNV-1a: a small, stable 64-bit hash of a text, the same in every run
+/// and build (SARIF fingerprints, the log de-duplication table).
+pub(crate) fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}

@@ -12,6 +12,18 @@ fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&run(args).stdout).unwrap()
 }
 
+/// The JSON report of `analyze DIR --select SELECT`.
+fn selected(dir: &tempfile::TempDir, select: &str) -> serde_json::Value {
+    json(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "--select",
+        select,
+        "--format",
+        "json",
+    ])
+}
+
 fn snapshot_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, data) in files {
@@ -35,14 +47,7 @@ fn oom_kill_is_tied_to_the_domain_whose_log_shows_the_crash_at_that_moment() {
         ("var/log/libvirt/qemu/web07.log", b"2019-04-18 08:10:32.377+0000: shutting down, reason=crashed\n"),
         ("var/log/libvirt/qemu/db02.log", b"2019-04-18 06:00:00.000+0000: shutting down, reason=shutdown\n"),
     ]);
-    let r = json(&[
-        "analyze",
-        dir.path().to_str().unwrap(),
-        "--select",
-        "LOG",
-        "--format",
-        "json",
-    ]);
+    let r = selected(&dir, "LOG");
     let oom = r["findings"]
         .as_array()
         .unwrap()
@@ -156,14 +161,7 @@ fn every_log_rule_matches_its_format() {
     ];
     for (rule, place, line) in cases {
         let dir = snapshot_with(&[(place, format!("{line}\n").as_bytes())]);
-        let r = json(&[
-            "analyze",
-            dir.path().to_str().unwrap(),
-            "--select",
-            "LOG",
-            "--format",
-            "json",
-        ]);
+        let r = selected(&dir, "LOG");
         let fired: Vec<&str> = r["findings"]
             .as_array()
             .unwrap()
@@ -175,27 +173,13 @@ fn every_log_rule_matches_its_format() {
     // LOG031 wants three link-downs within an hour.
     let flaps = "2026-11-20T10:00:00+00:00 h kernel: eno1: Link is Down\n2026-11-20T10:10:00+00:00 h kernel: eno1: Link is Down\n";
     let dir = snapshot_with(&[(kernel, flaps.as_bytes())]);
-    let r = json(&[
-        "analyze",
-        dir.path().to_str().unwrap(),
-        "--select",
-        "LOG031",
-        "--format",
-        "json",
-    ]);
+    let r = selected(&dir, "LOG031");
     assert!(
         r["findings"].as_array().unwrap().is_empty(),
         "two flaps are not flapping"
     );
     let flaps = format!("{flaps}2026-11-20T10:20:00+00:00 h kernel: eno1: Link is Down\n");
     let dir = snapshot_with(&[(kernel, flaps.as_bytes())]);
-    let r = json(&[
-        "analyze",
-        dir.path().to_str().unwrap(),
-        "--select",
-        "LOG031",
-        "--format",
-        "json",
-    ]);
+    let r = selected(&dir, "LOG031");
     assert_eq!(r["findings"][0]["subject"], "eno1");
 }

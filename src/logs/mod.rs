@@ -51,6 +51,8 @@ const SAMPLES: usize = 3;
 /// Events with the same text from two files within this many seconds are
 /// the same event.
 const SAME_EVENT_SECONDS: i64 = 600;
+/// Most kernel events remembered for de-duplication across files.
+const SEEN_CAP: usize = 1_000_000;
 /// A kernel event and a domain log event this close belong together.
 const SAME_MOMENT_SECONDS: i64 = 120;
 
@@ -151,7 +153,11 @@ pub fn analyze(
     let mut groups: BTreeMap<(usize, String), Group> = BTreeMap::new();
     // (time, domain) of every event found in a QEMU domain log.
     let mut qemu_events: Vec<(i64, String)> = Vec::new();
-    let mut seen: HashMap<(usize, String), (usize, Option<i64>)> = HashMap::new();
+    // Kernel events already counted, by rule and a hash of their text, for
+    // the dmesg/kern.log de-duplication. Bounded: past SEEN_CAP events the
+    // table stops growing (and says so), so memory stays flat on a storm.
+    let mut seen: HashMap<(usize, u64), (usize, Option<i64>)> = HashMap::new();
+    let mut seen_full = false;
     let root = root_context();
     let host_name = facts.host.hostname.clone();
     let capture = match (facts.host.boot_time, facts.host.uptime_seconds) {
@@ -265,7 +271,7 @@ pub fn analyze(
                 };
                 let g = groups.entry((rule_index, subject)).or_default();
                 if matches!(log.kind, "dmesg" | "syslog" | "journal") {
-                    let key = (rule_index, body.to_owned());
+                    let key = (rule_index, crate::stable_hash(body));
                     if let Some((other_file, other_t)) = seen.get(&key) {
                         let close = match (t, other_t) {
                             (Some(a), Some(b)) => (a - b).abs() <= SAME_EVENT_SECONDS,
@@ -279,7 +285,18 @@ pub fn analyze(
                             continue;
                         }
                     }
-                    seen.insert(key, (file_index, t));
+                    if seen.len() < SEEN_CAP || seen.contains_key(&key) {
+                        seen.insert(key, (file_index, t));
+                    } else if !seen_full {
+                        seen_full = true;
+                        out.statuses.push(status(
+                            &log.path,
+                            Status::Ok,
+                            format!(
+                                "more than {SEEN_CAP} kernel events: later ones are no longer matched against other files, so an event in both dmesg and syslog may count twice"
+                            ),
+                        ));
+                    }
                 }
                 if let (Some(d), Some(t)) = (&file_domain, t) {
                     qemu_events.push((t, d.clone()));

@@ -35,15 +35,10 @@ fn uri(path: &str) -> String {
     out
 }
 
-/// FNV-1a: a stable fingerprint of rule and subject, so dashboards follow a
+/// A stable fingerprint of rule and subject, so dashboards follow a
 /// finding across runs.
 fn fingerprint(text: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::stable_hash(text))
 }
 
 pub fn render(report: &Report, catalog: &Catalog) -> String {
