@@ -2,32 +2,52 @@
 # this machine lacks first, so they work on a fresh Debian machine.
 
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config libvirt-dev strace
+DEB_PACKAGES := pkg-config libvirt-dev strace qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu
 
-.PHONY: demo test deps lint
+.PHONY: demo test deps lint libvirtd
 
 # Analyze a real sosreport shipped in fixtures/ (exit code 0 even with
 # findings: this is a demonstration, not a gate).
 demo: deps
 	$(CARGO) run --release --quiet -- analyze fixtures/hosts/hotsos-compute --fail-on never
 
-# Formatting, lints, and the whole test suite.
-test: deps lint
+# Formatting, lints, and the whole test suite (the end-to-end test with
+# real QEMU guests runs when libvirtd answers; see tests/libvirt_e2e.rs).
+test: deps lint libvirtd
 	$(CARGO) test
 
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-# System packages the build and tests need (libvirt's C library for the
-# `virt` binding; strace for the test that proves `scan` writes nothing).
-# Installed only when missing, so a second run costs nothing.
+# System packages the build and tests need: libvirt's C library for the
+# `virt` binding, strace for the test that proves `scan` writes nothing,
+# and libvirtd, QEMU and qemu-img for the end-to-end test. Installed only
+# when missing, so a second run costs nothing. qemu-utils comes last and
+# alone: Debian's qemu-system-x86 replaces a backported qemu-utils, which
+# is then installed again at the matching version.
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
-	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	    echo "installing:$$missing"; \
-	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	for group in "$(DEB_PACKAGES)" qemu-utils; do \
+	    missing=""; for p in $$group; do \
+	        dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	    done; \
+	    if [ -n "$$missing" ]; then \
+	        echo "installing:$$missing"; \
+	        [ -n "$$updated" ] || { $$SUDO apt-get update -qq && updated=1; }; \
+	        DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing || exit 1; \
+	    fi; \
+	done
+
+# Start libvirtd for the end-to-end test when it is not answering (there
+# is no systemd on CI machines), and let QEMU use /dev/kvm. Root only;
+# otherwise the test says it was skipped.
+libvirtd:
+	@if [ "$$(id -u)" != 0 ]; then echo "libvirtd: not root, the end-to-end test will be skipped"; exit 0; fi; \
+	if ! virsh -c qemu:///system version >/dev/null 2>&1; then \
+	    pgrep -x virtlogd >/dev/null || virtlogd -d; \
+	    pgrep -x libvirtd >/dev/null || libvirtd -d; \
+	    for i in $$(seq 1 30); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 1; done; \
+	fi; \
+	if [ -e /dev/kvm ]; then chmod 666 /dev/kvm; fi; \
+	virsh -c qemu:///system version >/dev/null 2>&1 && echo "libvirtd: answering at qemu:///system" || echo "libvirtd: not answering"

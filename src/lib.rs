@@ -15,6 +15,7 @@
 //! virt-doctor is read-only: it never changes the host it inspects.
 
 pub mod analysis;
+pub mod collect;
 pub mod config;
 pub mod facts;
 pub mod findings;

@@ -86,12 +86,37 @@ fn errors_exit_2_and_name_the_problem() {
         "{}",
         stderr(&missing)
     );
-    let collect = run(&["collect"]);
-    assert_eq!(collect.status.code(), Some(2));
+    let unwritable = run(&[
+        "collect",
+        "--connect",
+        "none",
+        "--interval",
+        "0",
+        "--sysroot",
+        "fixtures/hosts/healthy-2node",
+        "-o",
+        "/nonexistent-dir/capture.tar.gz",
+    ]);
+    assert_eq!(unwritable.status.code(), Some(2));
     assert!(
-        stderr(&collect).contains("is not built yet"),
+        stderr(&unwritable).contains("cannot create /nonexistent-dir/capture.tar.gz"),
         "{}",
-        stderr(&collect)
+        stderr(&unwritable)
+    );
+    let bad_size = run(&["scan", "--max-log-bytes", "lots"]);
+    assert_eq!(bad_size.status.code(), Some(2));
+    assert!(
+        stderr(&bad_size).contains("`lots` is not a size"),
+        "{}",
+        stderr(&bad_size)
+    );
+    // No subcommand: help, as a usage error.
+    let bare = run(&[]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(
+        stderr(&bare).contains("Usage: virt-doctor"),
+        "{}",
+        stderr(&bare)
     );
     let usage = run(&["analyze"]);
     assert_eq!(usage.status.code(), Some(2));

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use virt_doctor::analysis;
+use virt_doctor::collect;
 use virt_doctor::config::Config;
 use virt_doctor::facts::{self, Target};
 use virt_doctor::findings::{Evidence, Finding, Severity};
@@ -80,11 +81,48 @@ fn emit(
     })
 }
 
-/// The live host, read through the same source table as a snapshot. The
-/// libvirt API (running domains' live XML, statistics) is not used yet:
-/// domains come from /run/libvirt/qemu and /etc/libvirt/qemu.
-pub fn scan(opts: &ReportOpts) -> anyhow::Result<i32> {
-    check_snapshot(&Snapshot::live(), opts)
+/// The live host, captured in memory exactly as `collect` captures it and
+/// analyzed as `analyze` would analyze that capture.
+pub fn scan(
+    live: &collect::Options,
+    save: Option<&Path>,
+    opts: &ReportOpts,
+) -> anyhow::Result<i32> {
+    // Rules and config are checked before spending seconds on sampling.
+    let catalog = load_catalog(&opts.rules_dirs)?;
+    config_for(opts, &catalog)?;
+    let capture = collect::collect(live);
+    if let Some(path) = save {
+        capture.write_tarball(path)?;
+    }
+    check_snapshot(&capture.into_snapshot(Kind::Live, &live.sysroot), opts)
+}
+
+/// Write the capture; say where and what was cut.
+pub fn collect(live: &collect::Options, output: &Path) -> anyhow::Result<i32> {
+    let capture = collect::collect(live);
+    capture.write_tarball(output)?;
+    let info = &capture.info;
+    eprintln!(
+        "virt-doctor: wrote {} (libvirt: {}{}; {} secrets redacted{})",
+        output.display(),
+        info.libvirt.status,
+        info.libvirt
+            .error
+            .as_deref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default(),
+        info.redactions.secrets,
+        if info.redactions.hosts {
+            ", host names and addresses replaced"
+        } else {
+            ""
+        }
+    );
+    for notice in &info.notices {
+        eprintln!("virt-doctor: note: {notice}");
+    }
+    Ok(0)
 }
 
 pub fn analyze(path: &Path, opts: &ReportOpts) -> anyhow::Result<i32> {

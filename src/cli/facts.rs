@@ -5,20 +5,27 @@ use std::path::PathBuf;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
+use virt_doctor::collect;
 use virt_doctor::facts::{self, Facts};
-use virt_doctor::snapshot::Snapshot;
+use virt_doctor::snapshot::{Kind, Snapshot};
 
 use super::FactsFormat;
 
-pub fn open(path: Option<PathBuf>) -> anyhow::Result<Snapshot> {
+/// A snapshot on disk, or the live host captured in memory exactly as
+/// `scan` captures it.
+pub fn open(path: Option<PathBuf>, live: &collect::Options) -> anyhow::Result<Snapshot> {
     match path {
-        None => Ok(Snapshot::live()),
+        None => Ok(collect::collect(live).into_snapshot(Kind::Live, &live.sysroot)),
         Some(p) => Snapshot::open(&p),
     }
 }
 
-pub fn facts_command(path: Option<PathBuf>, format: FactsFormat) -> anyhow::Result<i32> {
-    let snap = open(path)?;
+pub fn facts_command(
+    path: Option<PathBuf>,
+    live: &collect::Options,
+    format: FactsFormat,
+) -> anyhow::Result<i32> {
+    let snap = open(path, live)?;
     let facts = facts::gather(&snap);
     let mut out = std::io::stdout().lock();
     match format {

@@ -16,6 +16,7 @@ use virt_doctor::rules::Catalog;
 #[command(
     name = "virt-doctor",
     version,
+    arg_required_else_help = true,
     about = "Find CPU, memory, NUMA, disk and network bottlenecks and misconfigurations on KVM/libvirt hosts",
     long_about = "virt-doctor reads a KVM/libvirt host (live, a captured snapshot directory or tarball, or an \
                   extracted sosreport), checks it against a catalog of tuning rules, and prints each finding \
@@ -29,9 +30,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyze the live host: read /proc, /sys, /etc/libvirt, /run/libvirt
-    /// and analyze in one go (nothing is written).
+    /// Analyze the live host in one go: host files, libvirt (read-only),
+    /// two runtime samples. Nothing is written unless --save is given.
     Scan {
+        #[command(flatten)]
+        live: LiveOpts,
+        /// Also keep what was analyzed as a snapshot tarball (mode 0600).
+        #[arg(long, value_name = "FILE.tar.gz")]
+        save: Option<PathBuf>,
         #[command(flatten)]
         opts: ReportOpts,
     },
@@ -71,12 +77,24 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Capture the live host as a snapshot tarball for later analysis.
-    Collect,
+    /// Capture the live host as a snapshot tarball (mode 0600) for
+    /// `analyze` anywhere: the same data `scan` analyzes.
+    Collect {
+        /// Where to write the capture (.tar.gz).
+        #[arg(short, long, value_name = "FILE.tar.gz")]
+        output: PathBuf,
+        #[command(flatten)]
+        live: LiveOpts,
+        /// Also replace host names and IP addresses, consistently.
+        #[arg(long)]
+        redact_hosts: bool,
+    },
     /// Print everything virt-doctor knows about a host (the live host when PATH is omitted).
     Facts {
         /// Snapshot directory, sosreport, or tarball.
         path: Option<PathBuf>,
+        #[command(flatten)]
+        live: LiveOpts,
         #[arg(long, value_enum, default_value_t = FactsFormat::Json)]
         format: FactsFormat,
     },
@@ -113,6 +131,60 @@ enum RulesCommand {
 enum ListFormat {
     Table,
     Json,
+}
+
+/// How to read a live host (`scan`, `collect`, `facts` without PATH).
+#[derive(clap::Args)]
+struct LiveOpts {
+    /// libvirt URI, opened read-only; `none` skips libvirt.
+    #[arg(
+        short = 'c',
+        long,
+        value_name = "URI",
+        default_value = "qemu:///system"
+    )]
+    connect: String,
+    /// Seconds between the two runtime samples (CPU, disk, NIC, vCPU wait); 0 skips sampling.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    interval: f64,
+    /// Most log bytes kept, all logs together, newest first (K, M, G suffixes).
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_bytes)]
+    max_log_bytes: u64,
+    /// Read the host's files below DIR instead of / (a host mounted in a container).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    sysroot: PathBuf,
+    /// Seconds libvirt may take to answer everything.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    libvirt_timeout: u64,
+}
+
+impl LiveOpts {
+    fn options(&self, redact_hosts: bool) -> virt_doctor::collect::Options {
+        virt_doctor::collect::Options {
+            sysroot: self.sysroot.clone(),
+            connect: (self.connect != "none").then(|| self.connect.clone()),
+            interval: self.interval,
+            max_log_bytes: self.max_log_bytes,
+            redact_hosts,
+            libvirt_timeout: std::time::Duration::from_secs(self.libvirt_timeout),
+        }
+    }
+}
+
+/// `64M`, `1G`, `4096`: binary multiples.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1u64 << shift))
+        .ok_or_else(|| format!("`{s}` is not a size (like 64M, 1G or 4096)"))
 }
 
 /// Options shared by everything that produces a report.
@@ -221,7 +293,9 @@ pub fn run() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Facts { path, format } => facts::facts_command(path, format),
+        Command::Facts { path, live, format } => {
+            facts::facts_command(path, &live.options(false), format)
+        }
         Command::Analyze { path, opts } => check::analyze(&path, &opts),
         Command::Lint { files, host, opts } => check::lint(&files, host.as_deref(), &opts),
         Command::Diff {
@@ -258,8 +332,14 @@ pub fn run() -> i32 {
             .render(&mut std::io::stdout())
             .map(|_| 0)
             .map_err(Into::into),
-        Command::Scan { opts } => check::scan(&opts),
-        Command::Collect => not_yet("collect", "live capture"),
+        Command::Scan { live, save, opts } => {
+            check::scan(&live.options(false), save.as_deref(), &opts)
+        }
+        Command::Collect {
+            output,
+            live,
+            redact_hosts,
+        } => check::collect(&live.options(redact_hosts), &output),
     };
     match result {
         Ok(code) => code,
@@ -268,14 +348,6 @@ pub fn run() -> i32 {
             2
         }
     }
-}
-
-fn not_yet(command: &str, what: &str) -> anyhow::Result<i32> {
-    eprintln!(
-        "virt-doctor: `{command}` is not built yet ({what} is still being written). \
-         `virt-doctor analyze SNAPSHOT` and `virt-doctor facts` work today."
-    );
-    Ok(2)
 }
 
 fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {

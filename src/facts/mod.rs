@@ -9,6 +9,7 @@
 mod cpu;
 mod derived;
 mod numa;
+pub mod runtime;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,9 @@ pub const SCHEMA: &str = "virt-doctor/facts/v1";
 pub struct Facts {
     pub schema: &'static str,
     pub target: Target,
+    /// How a `collect`/`scan` capture went (`virt-doctor.json`); null for
+    /// other snapshots.
+    pub capture: Option<crate::parse::capture::CaptureInfo>,
     pub host: Host,
     pub domains: Vec<DomainFacts>,
     pub derived: Derived,
@@ -78,6 +82,16 @@ pub struct Host {
     pub default_hugepage_kib: Option<u64>,
     /// Per-CPU time counters from `/proc/stat` (USER_HZ ticks since boot).
     pub cpu_times: BTreeMap<u32, CpuTimes>,
+    /// `/dev/kvm` asked for its API version at capture time; null when
+    /// the snapshot was not made by `collect`/`scan`.
+    pub kvm: Option<runtime::KvmFacts>,
+    /// Enabled cgroup controllers; null when not captured.
+    pub cgroup_controllers: Option<Vec<String>>,
+    /// Number of IOMMU groups; null when `sys/kernel/iommu_groups` was not
+    /// captured (0 means the IOMMU is off).
+    pub iommu_groups: Option<usize>,
+    /// Rates over the capture's sampling interval; null without samples.
+    pub rates: Option<runtime::Rates>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -155,6 +169,14 @@ pub struct DomainFacts {
     pub persistent: bool,
     /// The running QEMU process (live status file or `<name>.pid`).
     pub pid: Option<u32>,
+    /// State as libvirt reported it (`running`, `shut off`, ...); null
+    /// when libvirt was not asked.
+    pub state: Option<String>,
+    /// `virsh domstats` fields (running domains, when libvirt was asked).
+    pub stats: Option<BTreeMap<String, serde_json::Value>>,
+    /// Host-side run-queue wait of the vCPU threads over the sampling
+    /// interval; null without samples.
+    pub vcpu_wait: Option<runtime::VcpuWait>,
     pub snapshots: SnapshotFacts,
     pub derived: DomainDerived,
 }
@@ -224,30 +246,56 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
             .as_ref()
             .map(|s| s.per_cpu.clone())
             .unwrap_or_default(),
+        kvm: runtime::kvm(data),
+        cgroup_controllers: data
+            .cgroup_controllers
+            .as_ref()
+            .map(|c| c.iter().cloned().collect()),
+        iommu_groups: match (&data.iommu_groups, data.iommu_group_count) {
+            (Some(g), Some(n)) => Some(g.len().max(n)),
+            (Some(g), None) => Some(g.len()),
+            (None, n) => n,
+        },
+        rates: runtime::rates(data),
     };
     let mut domains: Vec<DomainFacts> = data
         .domains
         .values()
-        .map(|e| DomainFacts {
-            domain: e.domain.clone(),
-            origin: e.origin,
-            source_path: e.path.clone(),
-            active: e.active,
-            persistent: e.persistent,
-            pid: e
+        .map(|e| {
+            let name = &e.domain.name;
+            let pid = e
                 .domain
                 .status
                 .as_ref()
                 .and_then(|s| s.pid)
-                .or_else(|| data.domain_pids.get(&e.domain.name).copied()),
-            snapshots: snapshot_facts(data, &e.domain.name),
-            derived: DomainDerived::default(),
+                .or_else(|| data.domain_pids.get(name).copied());
+            let state = data.domain_states.get(name).cloned();
+            // libvirt's word outranks the absence of a status file (which
+            // only root can read).
+            let running = matches!(
+                state.as_deref(),
+                Some("running" | "idle" | "paused" | "in shutdown" | "pmsuspended")
+            );
+            DomainFacts {
+                domain: e.domain.clone(),
+                origin: e.origin,
+                source_path: e.path.clone(),
+                active: e.active || running,
+                persistent: e.persistent,
+                pid,
+                state,
+                stats: runtime::domain_stats(data, name),
+                vcpu_wait: pid.and_then(|p| runtime::vcpu_wait(data, p)),
+                snapshots: snapshot_facts(data, name),
+                derived: DomainDerived::default(),
+            }
         })
         .collect();
     let derived = derived::build(&host, &mut domains);
     Facts {
         schema: SCHEMA,
         target,
+        capture: data.capture.clone(),
         host,
         domains,
         derived,

@@ -169,7 +169,7 @@ pub fn analyze(
     // a file (unless something saved it to /var/log/dmesg).
     let mut logs: Vec<LogFile> = facts.logs.clone();
     let mut ring_buffer = None;
-    if snap.kind() == Kind::Live && !logs.iter().any(|l| l.kind == "dmesg") {
+    if snap.is_running_host() && !logs.iter().any(|l| l.kind == "dmesg") {
         match snap.run(&["dmesg"], 64 << 20) {
             Ok(c) => {
                 ring_buffer = Some(c.bytes);

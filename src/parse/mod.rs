@@ -10,6 +10,8 @@
 
 pub mod block;
 pub mod capabilities;
+pub mod capture;
+pub mod cgroups;
 pub mod cmdline;
 pub mod cpuinfo;
 pub mod cpulist;
@@ -26,10 +28,12 @@ pub mod netdev;
 pub mod numactl;
 pub mod pressure;
 pub mod processes;
+pub mod schedstat;
 pub mod stat;
 pub mod sysctl;
 pub mod uptime;
 pub mod version;
+pub mod virsh;
 
 use serde::Serialize;
 

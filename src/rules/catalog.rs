@@ -82,7 +82,7 @@ impl Scope {
     }
 }
 
-const COMMON_VARIABLES: &[&str] = &["host", "derived", "domains", "sources", "params"];
+const COMMON_VARIABLES: &[&str] = &["host", "derived", "domains", "sources", "capture", "params"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -528,7 +528,7 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     for (what, vars) in all_vars {
         needs_host |= vars
             .iter()
-            .any(|v| ["host", "derived", "domains", "sources"].contains(&v.as_str()));
+            .any(|v| ["host", "derived", "domains", "sources", "capture"].contains(&v.as_str()));
         for v in vars {
             if !allowed.contains(v.as_str()) {
                 problems.push(format!(

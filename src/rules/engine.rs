@@ -121,6 +121,7 @@ struct Bound {
     domains_value: Value,
     domains: Vec<Value>,
     sources: Value,
+    capture: Value,
 }
 
 pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation {
@@ -136,6 +137,7 @@ pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation
         domains: list(&domains_value),
         domains_value,
         sources: cel(&sources),
+        capture: cel(&facts.capture),
     };
     let mut out = Evaluation::default();
     let enabled: Vec<&Rule> = catalog
@@ -179,6 +181,7 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
     root.add_variable_from_value("derived", bound.derived.clone());
     root.add_variable_from_value("domains", bound.domains_value.clone());
     root.add_variable_from_value("sources", bound.sources.clone());
+    root.add_variable_from_value("capture", bound.capture.clone());
     let mut out = Evaluation::default();
     for rule in rules {
         let mut rule_ctx = root.new_inner_scope();

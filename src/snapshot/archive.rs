@@ -89,6 +89,33 @@ impl ArchiveTree {
         Ok(raw.finish())
     }
 
+    /// A tree of files held in memory already: a `virt-doctor collect`
+    /// capture that `scan` analyzes without writing it anywhere. Paths are
+    /// relative and confined (the collector builds them); parents are
+    /// implied.
+    pub fn from_files(
+        files: impl IntoIterator<Item = (String, Vec<u8>, Option<i64>)>,
+    ) -> ArchiveTree {
+        let mut entries = BTreeMap::new();
+        for (path, data, mtime) in files {
+            for parent in parents(&path) {
+                entries.entry(parent).or_insert(Entry::Dir);
+            }
+            entries.insert(
+                path,
+                Entry::File {
+                    data,
+                    truncated: false,
+                    mtime,
+                },
+            );
+        }
+        ArchiveTree {
+            entries,
+            notices: Vec::new(),
+        }
+    }
+
     pub fn read(&self, rel: &str, limit: u64) -> Result<Contents, ReadError> {
         match self.entries.get(rel) {
             Some(Entry::File {

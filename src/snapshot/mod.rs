@@ -79,10 +79,18 @@ pub struct Snapshot {
 impl Snapshot {
     /// The running host, read at `/`.
     pub fn live() -> Snapshot {
+        Snapshot::live_at(Path::new("/"))
+    }
+
+    /// A running host whose root is mounted at `root` (`--sysroot`, as in
+    /// sos: a container looking at its host's `/`, or a test's tree).
+    /// Read with the live host's link policy: absolute links resolve
+    /// inside `root`.
+    pub fn live_at(root: &Path) -> Snapshot {
         Snapshot {
             kind: Kind::Live,
-            origin: PathBuf::from("/"),
-            backend: Backend::Fs(fs::FsTree::new(PathBuf::from("/"))),
+            origin: root.to_owned(),
+            backend: Backend::Fs(fs::FsTree::new(root.to_owned())),
             policy: Policy {
                 absolute_links: true,
                 clamp_parent: true,
@@ -118,6 +126,35 @@ impl Snapshot {
             backend: Backend::Archive(loaded),
             policy,
         })
+    }
+
+    /// Files captured from a host and held in memory (`scan` analyzes its
+    /// own capture this way, so that `scan` and `analyze` of the written
+    /// capture see the same bytes). `kind` is what the report calls the
+    /// target: `live` for a scan.
+    pub fn in_memory(
+        kind: Kind,
+        origin: &Path,
+        files: Vec<(String, Vec<u8>, Option<i64>)>,
+    ) -> Snapshot {
+        Snapshot {
+            kind,
+            origin: origin.to_owned(),
+            backend: Backend::Archive(archive::ArchiveTree::from_files(files)),
+            policy: Policy {
+                absolute_links: false,
+                clamp_parent: false,
+                link_files: false,
+            },
+            notices: Vec::new(),
+        }
+    }
+
+    /// Whether this is the running host's own filesystem, not a capture of
+    /// it: only then are commands run (the kernel ring buffer) and device
+    /// nodes looked at.
+    pub fn is_running_host(&self) -> bool {
+        self.kind == Kind::Live && matches!(self.backend, Backend::Fs(_))
     }
 
     pub fn kind(&self) -> Kind {
@@ -202,7 +239,7 @@ impl Snapshot {
     /// return its standard output. Commands are a fallback for data that has
     /// no file under `/proc` or `/sys` (the kernel ring buffer, for one).
     pub fn run(&self, argv: &[&str], limit: u64) -> Result<Contents, ReadError> {
-        if self.kind != Kind::Live {
+        if !self.is_running_host() {
             return Err(ReadError::NotFound);
         }
         fs::run_command(argv, limit, Duration::from_secs(10))

@@ -55,6 +55,50 @@ pub struct HostData {
     pub domain_pids: BTreeMap<String, u32>,
     /// NIC name -> ring sizes (`ethtool -g`).
     pub nic_rings: BTreeMap<String, crate::parse::ethtool::Rings>,
+    /// A `virt-doctor collect` capture's description of itself.
+    pub capture: Option<crate::parse::capture::CaptureInfo>,
+    /// What `KVM_GET_API_VERSION` on /dev/kvm answered at capture time.
+    pub kvm_probe: Option<KvmProbe>,
+    /// Domain name -> state from `virsh list --all` (`running`, `shut off`).
+    pub domain_states: BTreeMap<String, String>,
+    /// Domain name -> `virsh domstats` field -> value.
+    pub domain_stats: BTreeMap<String, BTreeMap<String, String>>,
+    /// Runtime samples by index (0 = first).
+    pub samples: BTreeMap<u32, Sample>,
+    /// Enabled cgroup controllers (v2 `cgroup.controllers`, else v1).
+    pub cgroup_controllers: Option<std::collections::BTreeSet<String>>,
+    /// IOMMU group numbers (`sys/kernel/iommu_groups/<n>`).
+    pub iommu_groups: Option<std::collections::BTreeSet<u32>>,
+    /// How many IOMMU groups a capture counted: the only way to say "the
+    /// directory exists and is empty", which no copied file can.
+    pub iommu_group_count: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KvmProbe {
+    Absent,
+    ApiVersion(i64),
+    /// errno name (`EACCES`) and message.
+    Error(String, String),
+}
+
+/// One runtime sample (see `crate::collect`): counters read at one moment.
+#[derive(Debug, Default, Clone)]
+pub struct Sample {
+    pub uptime: Option<f64>,
+    pub stat: Option<Stat>,
+    pub diskstats: Option<Vec<DiskStat>>,
+    pub netdev: Option<Vec<NetDev>>,
+    pub pressure: BTreeMap<String, Pressure>,
+    /// (QEMU pid, thread id) -> the vCPU thread's counters.
+    pub vcpu_threads: BTreeMap<(u32, u32), VcpuThread>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct VcpuThread {
+    /// `n` of the thread name `CPU n/KVM`.
+    pub vcpu: Option<u32>,
+    pub schedstat: Option<crate::parse::schedstat::Schedstat>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

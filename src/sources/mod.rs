@@ -158,7 +158,17 @@ pub static SOURCES: &[Source] = &[
             at: Locator::Exists(&["dev/kvm", "dev/vhost-net", "dev/net/tun", "dev/vhost-vsock"]),
             store: s::device_presence,
         },
+        file("virt-doctor/devices", s::device_list),
         file("sos_commands/block/ls_-lanR_.dev", s::ls_dev),
+    ]),
+    one("kvm", &[file("virt-doctor/kvm", s::kvm_probe)]),
+    one("cgroups", &[
+        file("sys/fs/cgroup/cgroup.controllers", s::cgroup_v2),
+        file("proc/cgroups", s::cgroup_v1),
+    ]),
+    all("iommu_groups", &[
+        file("sys/kernel/iommu_groups/*/type", s::iommu_group),
+        file("virt-doctor/iommu-groups", s::iommu_group_count),
     ]),
     Source {
         id: "domains",
@@ -169,14 +179,26 @@ pub static SOURCES: &[Source] = &[
             file("var/run/libvirt/qemu/*.xml", s::live_domain),
             file("sos_commands/virsh/virsh_-r_dumpxml_*", s::dumpxml_domain),
             file("sos_commands/libvirt/virsh_-r_dumpxml_*", s::dumpxml_domain),
+            file("sos_commands/virsh/inactive/virsh_-r_dumpxml_--inactive_*", s::persistent_domain),
             file("etc/libvirt/qemu/*.xml", s::persistent_domain),
         ],
     },
     all("domain_pids", &[
         file("run/libvirt/qemu/*.pid", s::domain_pid),
         file("var/run/libvirt/qemu/*.pid", s::domain_pid),
+        file("virt-doctor/samples/domain-pids", s::sampled_pids),
     ]),
-    all("domain_snapshots", &[file("var/lib/libvirt/qemu/snapshot/*/*.xml", s::domain_snapshot)]),
+    one("domain_states", &[
+        file("sos_commands/virsh/virsh_-r_list_--all", s::virsh_list),
+        file("sos_commands/libvirt/virsh_-r_list_--all", s::virsh_list),
+    ]),
+    one("domain_stats", &[file("sos_commands/virsh/virsh_-r_domstats", s::domstats)]),
+    // libvirt's answer first: the files below /var/lib are libvirt's
+    // private copies and may lag behind it.
+    one("domain_snapshots", &[
+        file("sos_commands/virsh/snapshots/*/*.xml", s::domain_snapshot),
+        file("var/lib/libvirt/qemu/snapshot/*/*.xml", s::domain_snapshot),
+    ]),
     one("capabilities", &[
         file("sos_commands/virsh/virsh_-r_capabilities", s::capabilities),
         file("sos_commands/libvirt/virsh_-r_capabilities", s::capabilities),
@@ -190,6 +212,16 @@ pub static SOURCES: &[Source] = &[
     all("nic_rings", &[
         file("sos_commands/networking/ethtool_-g_*", s::ethtool_rings),
         file("insights_commands/ethtool_-g_*", s::ethtool_rings),
+    ]),
+    one("capture", &[file("virt-doctor.json", s::capture_info)]),
+    all("samples", &[
+        file("virt-doctor/samples/*/proc/uptime", s::sample_uptime),
+        file("virt-doctor/samples/*/proc/stat", s::sample_stat),
+        file("virt-doctor/samples/*/proc/diskstats", s::sample_diskstats),
+        file("virt-doctor/samples/*/proc/net/dev", s::sample_netdev),
+        file("virt-doctor/samples/*/proc/pressure/*", s::sample_pressure),
+        file("virt-doctor/samples/*/proc/*/task/*/comm", s::sample_vcpu_comm),
+        file("virt-doctor/samples/*/proc/*/task/*/schedstat", s::sample_vcpu_schedstat),
     ]),
     all("logs", &[
         names("var/log/dmesg", s::log_dmesg),
@@ -286,7 +318,7 @@ fn load_source(snap: &Snapshot, source: &Source, data: &mut HostData) -> SourceS
                 }
             }
             Locator::Exists(paths) => {
-                if snap.kind() == crate::snapshot::Kind::Live {
+                if snap.is_running_host() {
                     for p in paths {
                         let present = snap.stat(p).is_ok();
                         let input = Input {

@@ -1,7 +1,7 @@
 //! Store functions: the glue between one parser and one slot of
 //! [`HostData`]. Each is named after the candidate it serves in the table.
 
-use super::{DomainEntry, DomainOrigin, HostData, Input, LogFile};
+use super::{DomainEntry, DomainOrigin, HostData, Input, KvmProbe, LogFile, Sample, VcpuThread};
 use crate::parse::{self, cpulist, Parsed, Problem};
 
 /// Keep a parser's value in `slot` and hand back its problems.
@@ -356,6 +356,8 @@ fn domain(i: &Input, h: &mut HostData, origin: DomainOrigin) -> Vec<Problem> {
     p.problems
 }
 
+/// `sos_commands/virsh/virsh_-r_dumpxml_*` also matches nothing else in a
+/// sosreport; a capture keeps the inactive XML in its own directory.
 pub fn live_domain(i: &Input, h: &mut HostData) -> Vec<Problem> {
     domain(i, h, DomainOrigin::Live)
 }
@@ -449,6 +451,191 @@ pub fn domain_pid(i: &Input, h: &mut HostData) -> Vec<Problem> {
     let p = parse::single_u64(i.text);
     if let Some(pid) = p.value.and_then(|v| u32::try_from(v).ok()) {
         h.domain_pids.entry(name.clone()).or_insert(pid);
+    }
+    p.problems
+}
+
+/// `virt-doctor/devices` of a capture: `dev/kvm present` per line.
+pub fn device_list(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (n, line) in i.text.lines().enumerate() {
+        match line.split_once(' ') {
+            Some((path, state @ ("present" | "absent"))) => {
+                h.devices.insert(
+                    path.trim_start_matches("dev/").to_owned(),
+                    state == "present",
+                );
+            }
+            _ => problems.push(Problem::at(
+                n + 1,
+                format!(
+                    "expected `dev/NAME present|absent`, found `{}`",
+                    parse::clip(line)
+                ),
+            )),
+        }
+    }
+    problems
+}
+
+/// `virt-doctor/kvm`: `api_version=12`, `error=EACCES: ...` or `absent`.
+pub fn kvm_probe(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let t = i.text.trim();
+    let probe = if t == "absent" {
+        KvmProbe::Absent
+    } else if let Some(v) = t.strip_prefix("api_version=").and_then(|v| v.parse().ok()) {
+        KvmProbe::ApiVersion(v)
+    } else if let Some(e) = t.strip_prefix("error=") {
+        let (name, message) = e.split_once(": ").unwrap_or((e, ""));
+        KvmProbe::Error(name.to_owned(), message.to_owned())
+    } else {
+        return vec![Problem::at(
+            1,
+            format!(
+                "expected `api_version=N`, `error=...` or `absent`, found `{}`",
+                parse::clip(t)
+            ),
+        )];
+    };
+    h.kvm_probe = Some(probe);
+    Vec::new()
+}
+
+pub fn capture_info(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    keep_opt(&mut h.capture, parse::capture::parse(i.text))
+}
+
+pub fn virsh_list(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::virsh::parse_list(i.text);
+    h.domain_states.extend(p.value);
+    p.problems
+}
+
+pub fn domstats(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::virsh::parse_domstats(i.text);
+    h.domain_stats.extend(p.value);
+    p.problems
+}
+
+/// `virt-doctor/samples/domain-pids`: `<domain> <pid>` per line. Pid
+/// files, when captured, were read first and win.
+pub fn sampled_pids(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (n, line) in i.text.lines().enumerate() {
+        match line
+            .rsplit_once(' ')
+            .and_then(|(d, p)| Some((d, p.parse::<u32>().ok()?)))
+        {
+            Some((dom, pid)) => {
+                h.domain_pids.entry(dom.to_owned()).or_insert(pid);
+            }
+            None => problems.push(Problem::at(
+                n + 1,
+                format!("expected `DOMAIN PID`, found `{}`", parse::clip(line)),
+            )),
+        }
+    }
+    problems
+}
+
+fn sample<'h>(i: &Input, h: &'h mut HostData) -> Option<&'h mut Sample> {
+    let n = capture(i, 0)?;
+    Some(h.samples.entry(n).or_default())
+}
+
+pub fn sample_uptime(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::uptime::parse(i.text);
+    if let Some(s) = sample(i, h) {
+        s.uptime = p.value;
+    }
+    p.problems
+}
+
+pub fn sample_stat(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::stat::parse(i.text);
+    if let Some(s) = sample(i, h) {
+        s.stat = Some(p.value);
+    }
+    p.problems
+}
+
+pub fn sample_diskstats(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::diskstats::parse(i.text);
+    if let Some(s) = sample(i, h) {
+        s.diskstats = Some(p.value);
+    }
+    p.problems
+}
+
+pub fn sample_netdev(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::netdev::parse(i.text);
+    if let Some(s) = sample(i, h) {
+        s.netdev = Some(p.value);
+    }
+    p.problems
+}
+
+pub fn sample_pressure(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let Some(resource) = i.captures.get(1).cloned() else {
+        return Vec::new();
+    };
+    let p = parse::pressure::parse(i.text);
+    if let Some(s) = sample(i, h) {
+        s.pressure.insert(resource, p.value);
+    }
+    p.problems
+}
+
+fn vcpu_thread<'h>(i: &Input, h: &'h mut HostData) -> Option<&'h mut VcpuThread> {
+    let (pid, tid) = (capture(i, 1)?, capture(i, 2)?);
+    Some(sample(i, h)?.vcpu_threads.entry((pid, tid)).or_default())
+}
+
+pub fn sample_vcpu_comm(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let vcpu = i
+        .text
+        .trim()
+        .strip_prefix("CPU ")
+        .and_then(|r| r.split('/').next())
+        .and_then(|n| n.parse().ok());
+    if let Some(t) = vcpu_thread(i, h) {
+        t.vcpu = vcpu;
+    }
+    Vec::new()
+}
+
+pub fn sample_vcpu_schedstat(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::schedstat::parse(i.text);
+    if let Some(t) = vcpu_thread(i, h) {
+        t.schedstat = p.value;
+    }
+    p.problems
+}
+
+pub fn cgroup_v2(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    keep(&mut h.cgroup_controllers, parse::cgroups::parse_v2(i.text))
+}
+
+pub fn cgroup_v1(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    keep(&mut h.cgroup_controllers, parse::cgroups::parse_v1(i.text))
+}
+
+/// `sys/kernel/iommu_groups/<n>/type`: the group exists.
+pub fn iommu_group(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    if let Some(n) = capture(i, 0) {
+        h.iommu_groups
+            .get_or_insert_with(Default::default)
+            .insert(n);
+    }
+    Vec::new()
+}
+
+/// `virt-doctor/iommu-groups`: the number of entries of
+/// `sys/kernel/iommu_groups` at capture time.
+pub fn iommu_group_count(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::single_u64(i.text);
+    if let Some(n) = p.value {
+        h.iommu_group_count = usize::try_from(n).ok();
     }
     p.problems
 }

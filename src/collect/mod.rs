@@ -1,0 +1,444 @@
+//! `collect`: capture a running host as a snapshot.
+//!
+//! A capture is the sos-style tree `analyze` reads: the host's own files
+//! (chosen by walking the source table, so the collector can never read
+//! less than the analysis wants), libvirt's answers under
+//! `sos_commands/virsh/`, two runtime samples under `virt-doctor/samples/`,
+//! and `virt-doctor.json` saying how the capture went. `scan` analyzes the
+//! capture in memory and `collect -o` writes it, so the two give the same
+//! findings by construction.
+//!
+//! Nothing here writes to the host: files are opened read-only, libvirt
+//! through a read-only connection, `/dev/kvm` read-only for one ioctl that
+//! only asks a question. The only file ever created is `-o`'s, mode 0600.
+
+pub mod libvirt;
+mod probe;
+pub mod redact;
+mod sample;
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::parse::capture::{CaptureInfo, LibvirtInfo, Redactions, SourceTiming};
+use crate::snapshot::{resolve::Node, Kind, ReadError, Snapshot};
+use crate::sources::{Locator, SOURCES};
+
+/// Where the capture's own description is kept.
+pub const INFO_PATH: &str = "virt-doctor.json";
+/// Device nodes present or absent on the host (`dev/kvm present`).
+pub const DEVICES_PATH: &str = "virt-doctor/devices";
+/// The answer to `KVM_GET_API_VERSION` on `/dev/kvm`.
+pub const KVM_PATH: &str = "virt-doctor/kvm";
+/// How many entries `sys/kernel/iommu_groups` has (0 = IOMMU off).
+pub const IOMMU_GROUPS_PATH: &str = "virt-doctor/iommu-groups";
+
+pub struct Options {
+    /// Root of the host's files: `/`, or a mounted host (`--sysroot`).
+    pub sysroot: PathBuf,
+    /// libvirt URI; `None` skips libvirt (`--connect none`).
+    pub connect: Option<String>,
+    /// Seconds between the two runtime samples; 0 skips sampling.
+    pub interval: f64,
+    /// All logs together keep at most this many bytes, newest first.
+    pub max_log_bytes: u64,
+    pub redact_hosts: bool,
+    /// How long libvirt may take to answer everything.
+    pub libvirt_timeout: Duration,
+}
+
+/// One captured file.
+struct File {
+    data: Vec<u8>,
+    mtime: Option<i64>,
+}
+
+pub struct Capture {
+    files: BTreeMap<String, File>,
+    pub info: CaptureInfo,
+}
+
+impl Capture {
+    fn add(&mut self, path: String, data: Vec<u8>, mtime: Option<i64>) {
+        self.files.insert(path, File { data, mtime });
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    pub fn file(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|f| f.data.as_slice())
+    }
+
+    /// The capture as a snapshot to analyze (what `scan` does).
+    pub fn into_snapshot(self, kind: Kind, origin: &Path) -> Snapshot {
+        let files = self
+            .files
+            .into_iter()
+            .map(|(path, f)| (path, f.data, f.mtime))
+            .collect();
+        Snapshot::in_memory(kind, origin, files)
+    }
+
+    /// Write the capture as a gzip tarball at `path`, created with mode
+    /// 0600 (it describes the host's configuration; only its owner should
+    /// read it). The tree sits under one top directory, as in a sosreport.
+    pub fn write_tarball(&self, path: &Path) -> anyhow::Result<()> {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+        // An existing file keeps its mode on open; make it 0600 too.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| anyhow::anyhow!("cannot set the mode of {}: {e}", path.display()))?;
+        let top = format!(
+            "virt-doctor-{}-{}",
+            self.info.hostname.as_deref().unwrap_or("host"),
+            self.info.captured_at.replace(':', "")
+        );
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        for (rel, f) in &self.files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(f.data.len() as u64);
+            header.set_mode(0o600);
+            header.set_mtime(f.mtime.map_or(now, |m| m.max(0) as u64));
+            header.set_entry_type(tar::EntryType::Regular);
+            tar.append_data(&mut header, format!("{top}/{rel}"), f.data.as_slice())
+                .map_err(|e| anyhow::anyhow!("writing {}: {rel}: {e}", path.display()))?;
+        }
+        let gz = tar
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        gz.finish()
+            .and_then(|mut f| f.flush())
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// Progress lines on stderr, only when a person is watching it.
+struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    fn say(&self, what: &str) {
+        if self.on {
+            eprintln!("virt-doctor: {what}");
+        }
+    }
+}
+
+/// Capture the host below `opts.sysroot`.
+pub fn collect(opts: &Options) -> Capture {
+    let progress = Progress {
+        on: std::io::stderr().is_terminal(),
+    };
+    let root = Snapshot::live_at(&opts.sysroot);
+    let on_this_host = opts.sysroot == Path::new("/");
+    let mut cap = Capture {
+        files: BTreeMap::new(),
+        info: CaptureInfo {
+            tool: "virt-doctor".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            captured_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            sysroot: opts.sysroot.display().to_string(),
+            interval_seconds: 0.0,
+            ..CaptureInfo::default()
+        },
+    };
+
+    // The first runtime sample is taken first so the interval overlaps
+    // the rest of the collection instead of adding to it.
+    let sampler = (opts.interval > 0.0).then(|| {
+        progress.say("taking the first runtime sample");
+        sample::Sampler::start(&root)
+    });
+
+    progress.say("reading host files");
+    copy_host_files(&root, on_this_host, opts.max_log_bytes, &mut cap);
+    cap.info.hostname = cap
+        .file("proc/sys/kernel/hostname")
+        .or_else(|| cap.file("etc/hostname"))
+        .map(|b| String::from_utf8_lossy(b).trim().to_owned());
+
+    if let Ok(groups) = root.list("sys/kernel/iommu_groups") {
+        cap.add(
+            IOMMU_GROUPS_PATH.into(),
+            format!("{}\n", groups.len()).into_bytes(),
+            None,
+        );
+    }
+    if on_this_host {
+        let answer = probe::kvm_api_version(Path::new("/dev/kvm"));
+        cap.add(KVM_PATH.into(), answer.into_bytes(), None);
+    }
+
+    cap.info.libvirt = match &opts.connect {
+        None => LibvirtInfo {
+            status: "skipped".into(),
+            ..LibvirtInfo::default()
+        },
+        Some(uri) => {
+            progress.say(&format!("asking libvirt at {uri} (read-only)"));
+            let start = Instant::now();
+            let answer = libvirt::ask(uri, opts.libvirt_timeout);
+            let milliseconds = start.elapsed().as_millis() as u64;
+            match answer {
+                Ok(a) => {
+                    for (path, data) in a.files {
+                        cap.add(path, data, None);
+                    }
+                    LibvirtInfo {
+                        uri: Some(uri.clone()),
+                        status: "ok".into(),
+                        error: None,
+                        domains: a.domains,
+                        milliseconds,
+                        errors: a.errors,
+                    }
+                }
+                Err(e) => LibvirtInfo {
+                    uri: Some(uri.clone()),
+                    status: if e.contains("did not answer") {
+                        "timeout".into()
+                    } else {
+                        "unreachable".into()
+                    },
+                    error: Some(e),
+                    domains: 0,
+                    milliseconds,
+                    errors: Vec::new(),
+                },
+            }
+        }
+    };
+
+    if let Some(sampler) = sampler {
+        let wait = Duration::from_secs_f64(opts.interval);
+        let elapsed = sampler.started.elapsed();
+        if elapsed < wait {
+            progress.say(&format!(
+                "waiting {:.1}s for the second runtime sample",
+                (wait - elapsed).as_secs_f64()
+            ));
+            std::thread::sleep(wait - elapsed);
+        }
+        let (files, interval) = sampler.finish(&root);
+        for (path, data) in files {
+            cap.add(path, data, None);
+        }
+        cap.info.interval_seconds = interval;
+    }
+
+    let mut secrets = 0;
+    for (path, f) in cap.files.iter_mut() {
+        secrets += redact::secrets(path, &mut f.data);
+    }
+    if opts.redact_hosts {
+        let mut names = redact::HostNames::from_capture(cap.info.hostname.as_deref(), || {
+            cap.files
+                .iter()
+                .map(|(p, f)| (p.as_str(), f.data.as_slice()))
+        });
+        for f in cap.files.values_mut() {
+            names.apply(&mut f.data);
+        }
+        if let Some(h) = cap.info.hostname.as_mut() {
+            let mut bytes = std::mem::take(h).into_bytes();
+            names.apply(&mut bytes);
+            *h = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        if let Some(uri) = cap.info.libvirt.uri.as_mut() {
+            let mut bytes = std::mem::take(uri).into_bytes();
+            names.apply(&mut bytes);
+            *uri = String::from_utf8_lossy(&bytes).into_owned();
+        }
+    }
+    cap.info.redactions = Redactions {
+        secrets,
+        hosts: opts.redact_hosts,
+    };
+    let info = serde_json::to_vec_pretty(&cap.info).expect("capture info serialises");
+    cap.add(INFO_PATH.into(), info, None);
+    cap
+}
+
+/// Copy every file the source table would read, source by source.
+fn copy_host_files(root: &Snapshot, on_this_host: bool, max_log_bytes: u64, cap: &mut Capture) {
+    let mut logs: Vec<(String, u64)> = Vec::new();
+    for source in SOURCES {
+        let start = Instant::now();
+        let mut timing = SourceTiming {
+            id: source.id.to_owned(),
+            ..SourceTiming::default()
+        };
+        for candidate in source.candidates {
+            match candidate.at {
+                Locator::File(pattern) => {
+                    for m in root.glob(pattern) {
+                        if cap.files.contains_key(&m.path) {
+                            continue;
+                        }
+                        match root.read(&m.path, source.max_bytes) {
+                            Ok(c) => {
+                                if c.truncated {
+                                    cap.info.notices.push(format!(
+                                        "{}: only the first {} MiB were captured",
+                                        m.path,
+                                        source.max_bytes >> 20
+                                    ));
+                                }
+                                timing.files += 1;
+                                timing.bytes += c.bytes.len() as u64;
+                                cap.add(m.path, c.bytes, None);
+                            }
+                            // Gone between listing and reading (a process
+                            // that exited): not worth a word.
+                            Err(ReadError::NotFound) => {}
+                            Err(e) => timing.errors.push(format!("{}: {e}", m.path)),
+                        }
+                    }
+                }
+                // A tree without /dev (a captured tree used as sysroot)
+                // says nothing about devices: better unknown than absent.
+                Locator::Exists(_) if !matches!(root.stat("dev"), Ok(Node::Dir)) => {}
+                Locator::Exists(paths) => {
+                    let mut text = String::new();
+                    for p in paths {
+                        let present = root.stat(p).is_ok_and(|n| n != Node::Missing);
+                        let word = if present { "present" } else { "absent" };
+                        text.push_str(&format!("{p} {word}\n"));
+                    }
+                    timing.files += 1;
+                    cap.add(DEVICES_PATH.into(), text.into_bytes(), None);
+                }
+                Locator::Names(pattern) => {
+                    for m in root.glob(pattern) {
+                        if let Ok(Node::File { size }) = root.stat(&m.path) {
+                            if !logs.iter().any(|(p, _)| *p == m.path) {
+                                logs.push((m.path, size));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        timing.milliseconds = start.elapsed().as_millis() as u64;
+        // Error lists are for reading, not an inventory of /proc.
+        if timing.errors.len() > 5 {
+            let more = timing.errors.len() - 5;
+            timing.errors.truncate(5);
+            timing.errors.push(format!("{more} more unreadable files"));
+        }
+        cap.info.sources.push(timing);
+    }
+    let start = Instant::now();
+    let mut timing = SourceTiming {
+        id: "logs".into(),
+        ..SourceTiming::default()
+    };
+    // The kernel ring buffer has no file on most hosts; sos keeps it as
+    // `sos_commands/kernel/dmesg`, and so do we.
+    if on_this_host && !logs.iter().any(|(p, _)| p == "var/log/dmesg") {
+        match root.run(&["dmesg"], max_log_bytes) {
+            Ok(c) => {
+                timing.files += 1;
+                timing.bytes += c.bytes.len() as u64;
+                cap.add("sos_commands/kernel/dmesg".into(), c.bytes, None);
+            }
+            Err(e) => timing.errors.push(format!("`dmesg`: {e}")),
+        }
+    }
+    copy_logs(
+        root,
+        logs,
+        max_log_bytes.saturating_sub(timing.bytes),
+        cap,
+        &mut timing,
+    );
+    timing.milliseconds = start.elapsed().as_millis() as u64;
+    if let Some(t) = cap.info.sources.iter_mut().find(|t| t.id == "logs") {
+        *t = timing;
+    } else {
+        cap.info.sources.push(timing);
+    }
+}
+
+/// Logs are the only unbounded input, so they share one byte budget:
+/// newest files first, and a file that does not fit whole keeps its end
+/// (the newest lines). Compressed rotations are kept whole or not at all.
+/// Everything cut is named in the capture's notices.
+fn copy_logs(
+    root: &Snapshot,
+    mut logs: Vec<(String, u64)>,
+    budget: u64,
+    cap: &mut Capture,
+    timing: &mut SourceTiming,
+) {
+    let mtime = |p: &str| root.stream(p).ok().and_then(|s| s.modified).unwrap_or(0);
+    let mut dated: Vec<(i64, String, u64)> = logs
+        .drain(..)
+        .map(|(p, size)| (mtime(&p), p, size))
+        .collect();
+    dated.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut left = budget;
+    let mut skipped: Vec<String> = Vec::new();
+    for (modified, path, size) in dated {
+        let compressed = path.ends_with(".gz") || path.ends_with(".xz");
+        let keep = if size <= left {
+            size
+        } else if !compressed && left > 0 {
+            left
+        } else {
+            skipped.push(path);
+            continue;
+        };
+        let mut stream = match root.stream(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                timing.errors.push(format!("{path}: {e}"));
+                continue;
+            }
+        };
+        let mut data = Vec::with_capacity(keep as usize);
+        let skip = size - keep;
+        let read = std::io::copy(&mut (&mut stream.reader).take(skip), &mut std::io::sink())
+            .and_then(|_| (&mut stream.reader).take(keep).read_to_end(&mut data));
+        if let Err(e) = read {
+            timing.errors.push(format!("{path}: {e}"));
+            continue;
+        }
+        if skip > 0 {
+            // Start at a whole line.
+            if let Some(nl) = memchr::memchr(b'\n', &data) {
+                data.drain(..=nl);
+            }
+            cap.info.notices.push(format!(
+                "{path}: log cap (--max-log-bytes {budget}) reached: kept the last {} of {} bytes",
+                data.len(),
+                size
+            ));
+        }
+        left -= keep;
+        timing.files += 1;
+        timing.bytes += data.len() as u64;
+        cap.add(path, data, Some(modified));
+    }
+    if !skipped.is_empty() {
+        cap.info.notices.push(format!(
+            "log cap (--max-log-bytes {budget}) reached: {} older log files left out: {}",
+            skipped.len(),
+            skipped.join(", ")
+        ));
+    }
+}

@@ -1,0 +1,379 @@
+//! `scan` and `collect` through libvirt's built-in test driver: a real
+//! libvirt client library and driver, no daemon needed. Host files come
+//! from a fixture via `--sysroot`, so the findings are exact.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+
+use common::{fixture, run, stderr, stdout};
+
+fn node_uri() -> String {
+    format!("test://{}", fixture("libvirt/node.xml").display())
+}
+
+/// (rule, subject) of every finding in a JSON report.
+fn findings(json: &str) -> BTreeSet<(String, String)> {
+    let report: serde_json::Value = serde_json::from_str(json).expect("JSON report");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// Every file of a gzip tarball: (path, bytes).
+fn entries(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let gz = flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap());
+    let mut archive = tar::Archive::new(gz);
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().display().to_string();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            (name, data)
+        })
+        .collect()
+}
+
+const HEALTHY: &str = "hosts/healthy-2node";
+
+#[test]
+fn scan_reports_exactly_the_mistuned_domains_findings() {
+    let sysroot = fixture(HEALTHY);
+    let out = run(&[
+        "scan",
+        "--sysroot",
+        sysroot.to_str().unwrap(),
+        "--connect",
+        &node_uri(),
+        "--interval",
+        "0",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        findings(&stdout(&out)),
+        set(&[
+            ("DISK001", "td-mistuned disk hda"),
+            ("DISK003", "td-mistuned disk hda"),
+            ("DISK008", "td-mistuned disk hda"),
+            ("NET001", "td-mistuned interface 52:54:00:11:22:33"),
+        ])
+    );
+    // Nothing from libvirt went to stderr (errors are findings).
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn collect_writes_a_private_redacted_capture_that_analyzes_like_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let capture = tmp.path().join("capture.tar.gz");
+    let sysroot = fixture(HEALTHY);
+    let sysroot = sysroot.to_str().unwrap();
+    let uri = node_uri();
+    let scan = run(&[
+        "scan",
+        "--sysroot",
+        sysroot,
+        "--connect",
+        &uri,
+        "--interval",
+        "0",
+        "--format",
+        "json",
+        "--save",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(scan.status.code(), Some(1), "{}", stderr(&scan));
+
+    let mode = std::fs::metadata(&capture).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let files = entries(&capture);
+    let names: BTreeSet<String> = files
+        .iter()
+        .map(|(n, _)| n.split_once('/').unwrap().1.to_owned())
+        .collect();
+    for wanted in [
+        "virt-doctor.json",
+        "sos_commands/virsh/virsh_-r_capabilities",
+        "sos_commands/virsh/virsh_-r_list_--all",
+        "sos_commands/virsh/virsh_-r_domstats",
+        "sos_commands/virsh/virsh_-r_dumpxml_td-mistuned",
+        "sos_commands/virsh/virsh_-r_dumpxml_td-tuned",
+        "sos_commands/virsh/inactive/virsh_-r_dumpxml_--inactive_td-tuned",
+        "etc/libvirt/qemu/web01.xml",
+        "proc/meminfo",
+    ] {
+        assert!(names.contains(wanted), "{wanted} missing from {names:?}");
+    }
+    for (name, data) in &files {
+        assert!(
+            !data.windows(8).any(|w| w == b"TdVnc0Pw"),
+            "the VNC password reached {name}"
+        );
+    }
+    let info: serde_json::Value = serde_json::from_slice(
+        &files
+            .iter()
+            .find(|(n, _)| n.ends_with("/virt-doctor.json"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    assert_eq!(info["libvirt"]["status"], "ok");
+    assert_eq!(info["libvirt"]["domains"], 2);
+    assert_eq!(info["hostname"], "kvm-tuned-01");
+
+    let analyze = run(&["analyze", capture.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(analyze.status.code(), Some(1), "{}", stderr(&analyze));
+    assert_eq!(findings(&stdout(&analyze)), findings(&stdout(&scan)));
+
+    // `collect` is the same capture, written.
+    let collected = tmp.path().join("collected.tar.gz");
+    let out = run(&[
+        "collect",
+        "--sysroot",
+        sysroot,
+        "--connect",
+        &uri,
+        "--interval",
+        "0",
+        "-o",
+        collected.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("libvirt: ok"), "{}", stderr(&out));
+    let again = run(&["analyze", collected.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(findings(&stdout(&again)), findings(&stdout(&scan)));
+}
+
+#[test]
+fn libvirt_states_and_statistics_reach_the_facts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let capture = tmp.path().join("c.tar.gz");
+    let out = run(&[
+        "collect",
+        "--sysroot",
+        fixture(HEALTHY).to_str().unwrap(),
+        "--connect",
+        "test:///default",
+        "--interval",
+        "0",
+        "-o",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let facts = common::facts_of(&capture);
+    let test = facts
+        .domains
+        .iter()
+        .find(|d| d.domain.name == "test")
+        .expect("test:///default's domain `test`");
+    assert_eq!(test.state.as_deref(), Some("running"));
+    assert!(test.active);
+    assert_eq!(test.origin, virt_doctor::sources::DomainOrigin::Dumpxml);
+    let stats = test.stats.as_ref().expect("domstats of a running domain");
+    // The test driver implements only the state group; the e2e test
+    // checks the others against a real QEMU guest.
+    assert_eq!(stats["state.state"], 1);
+    assert_eq!(stats["state.reason"], 0);
+    let capture_info = facts.capture.as_ref().unwrap();
+    assert_eq!(capture_info.libvirt.uri.as_deref(), Some("test:///default"));
+}
+
+#[test]
+fn an_unreachable_libvirt_is_one_finding_and_the_rest_is_analyzed() {
+    let out = run(&[
+        "scan",
+        "--sysroot",
+        fixture(HEALTHY).to_str().unwrap(),
+        "--connect",
+        "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+        "--interval",
+        "0",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // The tuned host's own domains (from /etc/libvirt/qemu) are analyzed
+    // and clean; the only finding is that libvirt could not be asked.
+    assert_eq!(findings(&stdout(&out)), set(&[("HOST001", "kvm-tuned-01")]));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("/nonexistent/libvirt-sock"), "{message}");
+    assert_eq!(stderr(&out), "", "libvirt's own error printing is off");
+}
+
+#[test]
+fn the_connection_is_read_only_and_libvirt_refuses_writes_through_it() {
+    let conn = virt_doctor::collect::libvirt::open("test:///default").unwrap();
+    let err = conn
+        .define_domain_xml(
+            "<domain type='test'><name>intruder</name><memory>1024</memory>\
+         <os><type>hvm</type></os></domain>",
+        )
+        .expect_err("defining a domain through a read-only connection");
+    assert!(
+        err.to_string().contains("read only") || err.to_string().contains("read-only"),
+        "{err}"
+    );
+    let test = conn.lookup_domain_by_name("test").unwrap();
+    let err = test
+        .destroy()
+        .expect_err("destroying through a read-only connection");
+    assert!(err.to_string().contains("read only"), "{err}");
+    assert!(test.is_active().unwrap(), "the domain still runs");
+}
+
+#[test]
+fn logs_share_one_byte_cap_keeping_the_newest_lines() {
+    let root = tempfile::tempdir().unwrap();
+    let log_dir = root.path().join("var/log");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let lines: String = (0..2000)
+        .map(|i| format!("Nov 26 10:00:00 hv kernel: line {i:04}\n"))
+        .collect();
+    std::fs::write(log_dir.join("messages"), &lines).unwrap();
+    std::fs::write(root.path().join("var/log/messages.1"), &lines).unwrap();
+    // The rotation is older: it is the one left out.
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(log_dir.join("messages.1"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let capture = root.path().join("c.tar.gz");
+    let out = run(&[
+        "collect",
+        "--sysroot",
+        root.path().to_str().unwrap(),
+        "--connect",
+        "none",
+        "--interval",
+        "0",
+        "--max-log-bytes",
+        "4K",
+        "-o",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("log cap"), "{}", stderr(&out));
+    let files = entries(&capture);
+    let messages = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("/var/log/messages"))
+        .expect("the current log is kept")
+        .1;
+    let text = String::from_utf8_lossy(messages);
+    assert!(messages.len() <= 4096);
+    assert!(
+        text.starts_with("Nov 26 10:00:00"),
+        "starts at a whole line"
+    );
+    assert!(text.ends_with("line 1999\n"), "keeps the newest lines");
+    assert!(!files.iter().any(|(n, _)| n.ends_with("messages.1")));
+    let info = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("virt-doctor.json"))
+        .unwrap()
+        .1;
+    let info: serde_json::Value = serde_json::from_slice(info).unwrap();
+    let notices = info["notices"].to_string();
+    assert!(notices.contains("var/log/messages: log cap"), "{notices}");
+    assert!(
+        notices.contains("older log files left out: var/log/messages.1"),
+        "{notices}"
+    );
+    assert_eq!(info["libvirt"]["status"], "skipped");
+}
+
+#[test]
+fn redact_hosts_replaces_names_and_addresses_consistently() {
+    let root = tempfile::tempdir().unwrap();
+    let p = root.path();
+    std::fs::create_dir_all(p.join("etc/libvirt/qemu")).unwrap();
+    std::fs::write(p.join("etc/hostname"), "hv07.corp.example\n").unwrap();
+    std::fs::write(
+        p.join("etc/libvirt/qemu/db.xml"),
+        "<domain type='kvm'><name>db</name><memory>1048576</memory><vcpu>1</vcpu>\
+         <os><type>hvm</type></os><devices>\
+         <disk type='network' device='disk'><driver name='qemu' type='raw' cache='none'/>\
+         <source protocol='rbd' name='pool/db'><host name='ceph-mon1.corp.example' port='6789'/>\
+         <host name='10.20.30.40' port='6789'/></source>\
+         <auth username='admin'><secret type='ceph' uuid='0a1b2c3d-0000-4000-8000-000000000001'/></auth>\
+         <target dev='vda' bus='virtio'/></disk>\
+         <graphics type='vnc' passwd='db-pw-9'/></devices></domain>\n",
+    )
+    .unwrap();
+    let capture = p.join("c.tar.gz");
+    let out = run(&[
+        "collect",
+        "--sysroot",
+        p.to_str().unwrap(),
+        "--connect",
+        "none",
+        "--interval",
+        "0",
+        "--redact-hosts",
+        "-o",
+        capture.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let files = entries(&capture);
+    for (name, data) in &files {
+        let text = String::from_utf8_lossy(data);
+        for secret in [
+            "hv07",
+            "ceph-mon1",
+            "10.20.30.40",
+            "db-pw-9",
+            "admin",
+            "0a1b2c3d",
+        ] {
+            assert!(!text.contains(secret), "{secret} reached {name}");
+        }
+        assert!(!name.contains("hv07"), "{name}");
+    }
+    let xml = String::from_utf8_lossy(
+        &files
+            .iter()
+            .find(|(n, _)| n.ends_with("etc/libvirt/qemu/db.xml"))
+            .unwrap()
+            .1,
+    )
+    .into_owned();
+    assert!(xml.contains("<host name='host-1' port='6789'/>"), "{xml}");
+    assert!(
+        xml.contains("<host name='192.0.2.1' port='6789'/>"),
+        "{xml}"
+    );
+    assert!(xml.contains("passwd='REDACTED'"), "{xml}");
+    // The domain still parses and is analyzed.
+    let facts = common::facts_of(&capture);
+    assert_eq!(facts.domains.len(), 1);
+    assert_eq!(facts.host.hostname.as_deref(), Some("host-2"));
+    let info = facts.capture.unwrap();
+    assert!(info.redactions.hosts);
+    assert_eq!(info.redactions.secrets, 3);
+}
