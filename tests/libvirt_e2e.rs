@@ -5,7 +5,8 @@
 //! cache='writeback', an e1000 NIC, a VNC password), one well tuned. `scan`
 //! must report exactly the expected findings for each, `collect` must not
 //! carry the VNC password, and `analyze` of the capture must agree with
-//! `scan`. Everything started is stopped and undefined, also on failure.
+//! `scan`. The mistuned guest also gets an internal snapshot, listed
+//! through libvirt. Everything started is stopped and undefined, also on failure.
 //!
 //! Needs root, `qemu-img` and a libvirtd answering at qemu:///system
 //! (`.ci/run` installs and starts them). Elsewhere the test says SKIPPED
@@ -65,7 +66,7 @@ impl Guests {
     fn remove_domains() {
         for name in [MISTUNED, TUNED] {
             let _ = virsh(&["destroy", name]);
-            let _ = virsh(&["undefine", name]);
+            let _ = virsh(&["undefine", "--snapshots-metadata", name]);
             let _ = std::fs::remove_file(format!("/var/log/libvirt/qemu/{name}.log"));
         }
     }
@@ -147,6 +148,14 @@ fn start_guests(kvm: bool) -> Guests {
             );
         }
     }
+    // An internal snapshot, so snapshot listing through libvirt is tested
+    // too (128 MiB of guest memory: too small for SNAP002 to fire).
+    let out = virsh(&["snapshot-create-as", MISTUNED, "vd-e2e-snap1"]);
+    assert!(
+        out.status.success(),
+        "snapshot-create-as: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     guests
 }
 
@@ -273,6 +282,13 @@ fn scan_collect_and_analyze_agree_on_real_qemu_guests() {
         assert_eq!(wait.vcpus.len(), 1, "{name}");
         assert_eq!(wait.vcpus[0].vcpu, Some(0), "{name}");
     }
+    let snapshots = &facts
+        .domains
+        .iter()
+        .find(|d| d.domain.name == MISTUNED)
+        .unwrap()
+        .snapshots;
+    assert_eq!((snapshots.count, snapshots.internal), (1, 1));
     let rates = facts.host.rates.as_ref().expect("host rates");
     assert!(rates.interval_seconds >= 0.9, "{}", rates.interval_seconds);
     assert!(rates.cpu.is_some());

@@ -273,16 +273,35 @@ pub fn collect(opts: &Options) -> Capture {
     cap
 }
 
+/// Candidate prefixes that a host never has as files: command output
+/// (sosreport, insights) and what a capture writes itself.
+const CAPTURE_ONLY: &[&str] = &["sos_commands/", "insights_commands/", "virt-doctor"];
+
 /// Copy every file the source table would read, source by source.
 fn copy_host_files(root: &Snapshot, on_this_host: bool, max_log_bytes: u64, cap: &mut Capture) {
     let mut logs: Vec<(String, u64)> = Vec::new();
     for source in SOURCES {
+        // Command output and the capture's own files are not the host's
+        // files: libvirt, the probe and the sampler write those.
+        let host_candidates: Vec<_> = source
+            .candidates
+            .iter()
+            .filter(|c| match c.at {
+                Locator::File(p) | Locator::Names(p) => {
+                    !CAPTURE_ONLY.iter().any(|x| p.starts_with(x))
+                }
+                Locator::Exists(_) => true,
+            })
+            .collect();
+        if host_candidates.is_empty() {
+            continue;
+        }
         let start = Instant::now();
         let mut timing = SourceTiming {
             id: source.id.to_owned(),
             ..SourceTiming::default()
         };
-        for candidate in source.candidates {
+        for candidate in host_candidates {
             match candidate.at {
                 Locator::File(pattern) => {
                     for m in root.glob(pattern) {
@@ -334,6 +353,7 @@ fn copy_host_files(root: &Snapshot, on_this_host: bool, max_log_bytes: u64, cap:
             }
         }
         timing.milliseconds = start.elapsed().as_millis() as u64;
+        timing.status = capture_status(&timing);
         // Error lists are for reading, not an inventory of /proc.
         if timing.errors.len() > 5 {
             let more = timing.errors.len() - 5;
@@ -367,11 +387,21 @@ fn copy_host_files(root: &Snapshot, on_this_host: bool, max_log_bytes: u64, cap:
         &mut timing,
     );
     timing.milliseconds = start.elapsed().as_millis() as u64;
+    timing.status = capture_status(&timing);
     if let Some(t) = cap.info.sources.iter_mut().find(|t| t.id == "logs") {
         *t = timing;
     } else {
         cap.info.sources.push(timing);
     }
+}
+
+fn capture_status(t: &SourceTiming) -> String {
+    match (t.files, t.errors.is_empty()) {
+        (0, true) => "missing",
+        (0, false) => "unreadable",
+        _ => "ok",
+    }
+    .into()
 }
 
 /// Logs are the only unbounded input, so they share one byte budget:

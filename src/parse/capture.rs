@@ -41,6 +41,9 @@ pub struct LibvirtInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceTiming {
     pub id: String,
+    /// `ok` (files captured), `missing` (none exist on the host) or
+    /// `unreadable` (some exist and none could be read; see `errors`).
+    pub status: String,
     pub files: usize,
     pub bytes: u64,
     pub milliseconds: u64,
