@@ -4,7 +4,7 @@
 CARGO ?= cargo
 DEB_PACKAGES := pkg-config libvirt-dev strace qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu
 
-.PHONY: demo test deps lint libvirtd
+.PHONY: demo test deps lint libvirtd fuzz-smoke
 
 # Analyze a real sosreport shipped in fixtures/ (exit code 0 even with
 # findings: this is a demonstration, not a gate).
@@ -15,6 +15,12 @@ demo: deps
 # real QEMU guests runs when libvirtd answers; see tests/libvirt_e2e.rs).
 test: deps lint libvirtd
 	$(CARGO) test
+
+# Every fuzz target for a few seconds over its seeds: the harnesses still
+# build and run (fuzz/README.md; a real fuzzing run is `fuzz/run.sh 600`).
+fuzz-smoke:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	fuzz/run.sh 5
 
 lint:
 	$(CARGO) fmt --check

@@ -2,7 +2,8 @@
 //! two-socket fixture; the domains are copies of the domain definitions of
 //! the scenario fixtures (tuned, mistuned, pinned, hugepage-backed, with
 //! many disks), renamed, all running. Best of 5 rounds.
-//! Run with `cargo bench --bench analyze_1000`.
+//! Run with `cargo bench --bench analyze_1000`; `BENCH_DOMAINS=5000` for
+//! another count (the 5,000-domain figure in bench/README.md).
 
 use std::path::Path;
 use std::time::Instant;
@@ -33,7 +34,11 @@ fn main() {
         templates.extend(d.domains.into_values());
     }
     data.domains.clear();
-    for i in 0..1000 {
+    let count: usize = std::env::var("BENCH_DOMAINS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    for i in 0..count {
         let mut e = templates[i % templates.len()].clone();
         e.domain.name = format!("{}-{i:04}", e.domain.name);
         e.active = true;
@@ -105,10 +110,23 @@ fn main() {
         }
     }
     println!(
-        "1,000 domains ({disks} disks), {} rules: facts {:.1} ms + rules {:.1} ms = {:.1} ms (best of 5); {findings} findings",
+        "{count} domains ({disks} disks), {} rules: facts {:.1} ms + rules {:.1} ms = {:.1} ms (best of 5); {findings} findings; peak RSS {} MiB",
         catalog.rules.len(),
         best_build * 1e3,
         best_eval * 1e3,
-        (best_build + best_eval) * 1e3
+        (best_build + best_eval) * 1e3,
+        peak_rss_mib()
     );
+}
+
+/// `VmHWM` of this process: the most memory it ever held.
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib / 1024)
 }

@@ -19,6 +19,8 @@ pub mod collect;
 pub mod config;
 pub mod facts;
 pub mod findings;
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod logs;
 pub mod parse;
 pub mod report;

@@ -228,3 +228,139 @@ fn truncated_gzip_keeps_what_was_read() {
         "{notices}"
     );
 }
+
+/// One tar entry with a raw name, any type, declared size and data.
+fn raw_entry(
+    b: &mut tar::Builder<impl std::io::Write>,
+    name: &[u8],
+    kind: tar::EntryType,
+    link: Option<&str>,
+    data: &[u8],
+) {
+    let mut h = tar::Header::new_gnu();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
+    h.set_entry_type(kind);
+    if let Some(l) = link {
+        h.set_link_name(l).unwrap();
+    }
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, data).unwrap();
+}
+
+#[test]
+fn hardlinks_devices_fifos_duplicates_and_bad_names_are_contained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("hostile.tar");
+    {
+        let mut b = tar::Builder::new(fs::File::create(&out).unwrap());
+        use tar::EntryType as T;
+        raw_entry(&mut b, b"sos/proc/meminfo", T::Regular, None, b"MemTotal: 1024 kB\n");
+        // Duplicate: the later entry wins, as when tar extracts.
+        raw_entry(&mut b, b"sos/proc/meminfo", T::Regular, None, b"MemTotal: 4096 kB\n");
+        raw_entry(&mut b, b"sos/proc/loadavg", T::Link, Some("../../etc/shadow"), b"");
+        raw_entry(&mut b, b"sos/proc/uptime", T::Link, Some("sos/proc/not-there"), b"");
+        raw_entry(&mut b, b"sos/proc/cpuinfo", T::Char, None, b"");
+        raw_entry(&mut b, b"sos/proc/stat", T::Fifo, None, b"");
+        raw_entry(&mut b, b"sos/proc/\xff\xfeversion", T::Regular, None, b"x");
+        // A nested archive is a file like any other: never opened.
+        raw_entry(&mut b, b"sos/sos_commands/inner.tar.gz", T::Regular, None, b"\x1f\x8b\x08\x00junk");
+        b.finish().unwrap();
+    }
+    let snap = Snapshot::open(&out).unwrap();
+    let notices = snap.notices().join("\n");
+    assert!(
+        notices.contains("hard link `sos/proc/loadavg` -> `../../etc/shadow` refused: target outside the snapshot"),
+        "{notices}"
+    );
+    assert!(
+        notices.contains("hard link `proc/uptime` -> `proc/not-there` skipped: no such file earlier in the archive"),
+        "{notices}"
+    );
+    assert!(notices.contains("its name is not UTF-8"), "{notices}");
+    let f = virt_doctor::facts::gather(&snap);
+    assert_eq!(f.host.memory.total_kib, Some(4096));
+    for id in ["cpuinfo", "stat"] {
+        let s = source(&f, id);
+        assert_eq!(s.status, Status::Unreadable, "{id}: {s:?}");
+        assert!(
+            s.detail.as_deref().unwrap().contains("device, FIFO or socket"),
+            "{id}: {s:?}"
+        );
+    }
+    assert_eq!(source(&f, "loadavg").status, Status::Missing);
+}
+
+#[test]
+fn compression_bombs_and_lying_sizes_stop_at_the_caps_and_say_so() {
+    use std::io::Write;
+    // 64 MiB of zeros in one entry compresses to ~64 KiB: a small bomb
+    // against caps scaled down to match (the default caps are 2 GiB in
+    // all, 512 MiB per file; the logic is the same).
+    let mut tar_bytes = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut tar_bytes);
+        let zeros = vec![0u8; 64 << 20];
+        raw_entry(&mut b, b"sos/var/log/messages", tar::EntryType::Regular, None, &zeros);
+        raw_entry(&mut b, b"sos/proc/meminfo", tar::EntryType::Regular, None, b"MemTotal: 2048 kB\n");
+        b.finish().unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&tar_bytes).unwrap();
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let limits = virt_doctor::snapshot::Limits {
+        max_total_bytes: 16 << 20,
+        max_file_bytes: 8 << 20,
+        max_entries: 100,
+    };
+    let name = std::path::Path::new("bomb.tar.gz");
+    let snap = Snapshot::from_archive_reader(&bomb[..], limits, name).unwrap();
+    let notices = snap.notices().join("\n");
+    assert!(
+        notices.contains("entry `sos/var/log/messages` was cut at 8388608 of 67108864 bytes (per-file cap 8 MiB, total cap 16 MiB)"),
+        "{notices}"
+    );
+    assert_eq!(virt_doctor::facts::gather(&snap).host.memory.total_kib, Some(2048));
+
+    // More entries than the cap: the rest are not read, and that is said.
+    let mut many = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut many);
+        for i in 0..150 {
+            raw_entry(&mut b, format!("sos/f{i}").as_bytes(), tar::EntryType::Regular, None, b"x");
+        }
+        b.finish().unwrap();
+    }
+    let snap = Snapshot::from_archive_reader(&many[..], limits, name).unwrap();
+    assert!(
+        snap.notices().join("\n").contains("more than 100 entries; the rest were not read"),
+        "{:?}",
+        snap.notices()
+    );
+
+    // A header declaring 1 TiB with a few bytes behind it.
+    let mut liar = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut liar);
+        raw_entry(&mut b, b"sos/proc/meminfo", tar::EntryType::Regular, None, b"MemTotal: 512 kB\n");
+        b.finish().unwrap();
+    }
+    let mut h = tar::Header::new_gnu();
+    h.as_old_mut().name[..12].copy_from_slice(b"sos/var/huge");
+    h.set_size(1 << 40);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let end = liar.len() - 1024; // before the two zero blocks that end a tar
+    liar.truncate(end);
+    liar.extend_from_slice(h.as_bytes());
+    liar.extend_from_slice(&[b'y'; 700]);
+    let snap = Snapshot::from_archive_reader(&liar[..], limits, name).unwrap();
+    let notices = snap.notices().join("\n");
+    assert!(
+        notices.contains("sos/var/huge"),
+        "the lying entry is named: {notices}"
+    );
+    assert_eq!(virt_doctor::facts::gather(&snap).host.memory.total_kib, Some(512));
+}

@@ -11,6 +11,11 @@
 //! Nothing here writes to the host: files are opened read-only, libvirt
 //! through a read-only connection, `/dev/kvm` read-only for one ioctl that
 //! only asks a question. The only file ever created is `-o`'s, mode 0600.
+//!
+//! Everything is bounded: each source's reads by [`SOURCE_TIMEOUT`], the
+//! logs by [`LOGS_TIMEOUT`] and `--max-log-bytes`, commands (`dmesg`) by 10
+//! seconds, libvirt by `--libvirt-timeout`. What was cut or given up is
+//! said in `virt-doctor.json`.
 
 pub mod libvirt;
 mod probe;
@@ -20,11 +25,12 @@ mod sample;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::parse::capture::{CaptureInfo, LibvirtInfo, Redactions, SourceTiming};
 use crate::snapshot::{resolve::Node, Kind, ReadError, Snapshot};
-use crate::sources::{Locator, SOURCES};
+use crate::sources::{Locator, Source, SOURCES};
 
 /// Where the capture's own description is kept.
 pub const INFO_PATH: &str = "virt-doctor.json";
@@ -143,7 +149,7 @@ pub fn collect(opts: &Options) -> Capture {
     let progress = Progress {
         on: std::io::stderr().is_terminal(),
     };
-    let root = Snapshot::live_at(&opts.sysroot);
+    let root = Arc::new(Snapshot::live_at(&opts.sysroot));
     let on_this_host = opts.sysroot == Path::new("/");
     let mut cap = Capture {
         files: BTreeMap::new(),
@@ -277,89 +283,86 @@ pub fn collect(opts: &Options) -> Capture {
 /// (sosreport, insights) and what a capture writes itself.
 const CAPTURE_ONLY: &[&str] = &["sos_commands/", "insights_commands/", "virt-doctor"];
 
-/// Copy every file the source table would read, source by source.
-fn copy_host_files(root: &Snapshot, on_this_host: bool, max_log_bytes: u64, cap: &mut Capture) {
+/// How long one source's files may take to read. Files under /proc and
+/// /sys answer at once; this bounds the odd one that does not (a hung
+/// NFS-backed log directory, a process stuck in the kernel).
+const SOURCE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long all logs together may take to read.
+const LOGS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What reading one source produced, handed back from its thread.
+#[derive(Default)]
+struct SourceRead {
+    files: Vec<(String, Vec<u8>, Option<i64>)>,
+    notices: Vec<String>,
+    timing: SourceTiming,
+    /// Log files found (path, size), read later under the log cap.
+    logs: Vec<(String, u64)>,
+}
+
+/// Run `work` on its own thread and wait at most `timeout`. A read that
+/// never returns cannot be cancelled, so its thread is left behind and the
+/// capture goes on without it; the caller says what was given up.
+fn bounded<T: Send + 'static>(
+    timeout: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("collect".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .ok()?;
+    rx.recv_timeout(timeout).ok()
+}
+
+/// Copy every file the source table would read, source by source, each
+/// source on a thread bounded by [`SOURCE_TIMEOUT`].
+fn copy_host_files(
+    root: &Arc<Snapshot>,
+    on_this_host: bool,
+    max_log_bytes: u64,
+    cap: &mut Capture,
+) {
     let mut logs: Vec<(String, u64)> = Vec::new();
     for source in SOURCES {
         // Command output and the capture's own files are not the host's
         // files: libvirt, the probe and the sampler write those.
-        let host_candidates: Vec<_> = source
-            .candidates
-            .iter()
-            .filter(|c| match c.at {
-                Locator::File(p) | Locator::Names(p) => {
-                    !CAPTURE_ONLY.iter().any(|x| p.starts_with(x))
-                }
-                Locator::Exists(_) => true,
-            })
-            .collect();
-        if host_candidates.is_empty() {
+        if !source.candidates.iter().any(|c| match c.at {
+            Locator::File(p) | Locator::Names(p) => !CAPTURE_ONLY.iter().any(|x| p.starts_with(x)),
+            Locator::Exists(_) => true,
+        }) {
             continue;
         }
         let start = Instant::now();
-        let mut timing = SourceTiming {
-            id: source.id.to_owned(),
-            ..SourceTiming::default()
+        let tree = Arc::clone(root);
+        let Some(read) = bounded(SOURCE_TIMEOUT, move || read_source(&tree, source)) else {
+            cap.info.sources.push(SourceTiming {
+                id: source.id.to_owned(),
+                status: "unreadable".into(),
+                milliseconds: start.elapsed().as_millis() as u64,
+                errors: vec![format!(
+                    "reading did not finish within {}s; the capture went on without it",
+                    SOURCE_TIMEOUT.as_secs()
+                )],
+                ..SourceTiming::default()
+            });
+            continue;
         };
-        for candidate in host_candidates {
-            match candidate.at {
-                Locator::File(pattern) => {
-                    for m in root.glob(pattern) {
-                        if cap.files.contains_key(&m.path) {
-                            continue;
-                        }
-                        match root.read(&m.path, source.max_bytes) {
-                            Ok(c) => {
-                                if c.truncated {
-                                    cap.info.notices.push(format!(
-                                        "{}: only the first {} MiB were captured",
-                                        m.path,
-                                        source.max_bytes >> 20
-                                    ));
-                                }
-                                timing.files += 1;
-                                timing.bytes += c.bytes.len() as u64;
-                                cap.add(m.path, c.bytes, None);
-                            }
-                            // Gone between listing and reading (a process
-                            // that exited): not worth a word.
-                            Err(ReadError::NotFound) => {}
-                            Err(e) => timing.errors.push(format!("{}: {e}", m.path)),
-                        }
-                    }
-                }
-                // A tree without /dev (a captured tree used as sysroot)
-                // says nothing about devices: better unknown than absent.
-                Locator::Exists(_) if !matches!(root.stat("dev"), Ok(Node::Dir)) => {}
-                Locator::Exists(paths) => {
-                    let mut text = String::new();
-                    for p in paths {
-                        let present = root.stat(p).is_ok_and(|n| n != Node::Missing);
-                        let word = if present { "present" } else { "absent" };
-                        text.push_str(&format!("{p} {word}\n"));
-                    }
-                    timing.files += 1;
-                    cap.add(DEVICES_PATH.into(), text.into_bytes(), None);
-                }
-                Locator::Names(pattern) => {
-                    for m in root.glob(pattern) {
-                        if let Ok(Node::File { size }) = root.stat(&m.path) {
-                            if !logs.iter().any(|(p, _)| *p == m.path) {
-                                logs.push((m.path, size));
-                            }
-                        }
-                    }
-                }
+        for (path, data, mtime) in read.files {
+            if !cap.files.contains_key(&path) {
+                cap.add(path, data, mtime);
             }
         }
-        timing.milliseconds = start.elapsed().as_millis() as u64;
-        timing.status = capture_status(&timing);
-        // Error lists are for reading, not an inventory of /proc.
-        if timing.errors.len() > 5 {
-            let more = timing.errors.len() - 5;
-            timing.errors.truncate(5);
-            timing.errors.push(format!("{more} more unreadable files"));
+        cap.info.notices.extend(read.notices);
+        for log in read.logs {
+            if !logs.iter().any(|(p, _)| *p == log.0) {
+                logs.push(log);
+            }
         }
+        let mut timing = read.timing;
+        timing.milliseconds = start.elapsed().as_millis() as u64;
         cap.info.sources.push(timing);
     }
     let start = Instant::now();
@@ -379,13 +382,25 @@ fn copy_host_files(root: &Snapshot, on_this_host: bool, max_log_bytes: u64, cap:
             Err(e) => timing.errors.push(format!("`dmesg`: {e}")),
         }
     }
-    copy_logs(
-        root,
-        logs,
-        max_log_bytes.saturating_sub(timing.bytes),
-        cap,
-        &mut timing,
-    );
+    let tree = Arc::clone(root);
+    let budget = max_log_bytes.saturating_sub(timing.bytes);
+    match bounded(LOGS_TIMEOUT, move || {
+        copy_logs(&tree, logs, budget, max_log_bytes)
+    }) {
+        Some(read) => {
+            for (path, data, mtime) in read.files {
+                cap.add(path, data, mtime);
+            }
+            cap.info.notices.extend(read.notices);
+            timing.files += read.timing.files;
+            timing.bytes += read.timing.bytes;
+            timing.errors.extend(read.timing.errors);
+        }
+        None => timing.errors.push(format!(
+            "reading the logs did not finish within {}s; the capture went on without them",
+            LOGS_TIMEOUT.as_secs()
+        )),
+    }
     timing.milliseconds = start.elapsed().as_millis() as u64;
     timing.status = capture_status(&timing);
     if let Some(t) = cap.info.sources.iter_mut().find(|t| t.id == "logs") {
@@ -393,6 +408,79 @@ fn copy_host_files(root: &Snapshot, on_this_host: bool, max_log_bytes: u64, cap:
     } else {
         cap.info.sources.push(timing);
     }
+}
+
+/// Read one source's host files (see [`copy_host_files`]).
+fn read_source(root: &Snapshot, source: &Source) -> SourceRead {
+    let mut out = SourceRead {
+        timing: SourceTiming {
+            id: source.id.to_owned(),
+            ..SourceTiming::default()
+        },
+        ..SourceRead::default()
+    };
+    for candidate in source.candidates {
+        match candidate.at {
+            Locator::File(pattern) | Locator::Names(pattern)
+                if CAPTURE_ONLY.iter().any(|x| pattern.starts_with(x)) => {}
+            Locator::File(pattern) => {
+                for m in root.glob(pattern) {
+                    if out.files.iter().any(|(p, _, _)| *p == m.path) {
+                        continue;
+                    }
+                    match root.read(&m.path, source.max_bytes) {
+                        Ok(c) => {
+                            if c.truncated {
+                                out.notices.push(format!(
+                                    "{}: only the first {} MiB were captured",
+                                    m.path,
+                                    source.max_bytes >> 20
+                                ));
+                            }
+                            out.timing.files += 1;
+                            out.timing.bytes += c.bytes.len() as u64;
+                            out.files.push((m.path, c.bytes, None));
+                        }
+                        // Gone between listing and reading (a process
+                        // that exited): not worth a word.
+                        Err(ReadError::NotFound) => {}
+                        Err(e) => out.timing.errors.push(format!("{}: {e}", m.path)),
+                    }
+                }
+            }
+            // A tree without /dev (a captured tree used as sysroot) says
+            // nothing about devices: better unknown than absent.
+            Locator::Exists(_) if !matches!(root.stat("dev"), Ok(Node::Dir)) => {}
+            Locator::Exists(paths) => {
+                let mut text = String::new();
+                for p in paths {
+                    let present = root.stat(p).is_ok_and(|n| n != Node::Missing);
+                    let word = if present { "present" } else { "absent" };
+                    text.push_str(&format!("{p} {word}\n"));
+                }
+                out.timing.files += 1;
+                out.files
+                    .push((DEVICES_PATH.into(), text.into_bytes(), None));
+            }
+            Locator::Names(pattern) => {
+                for m in root.glob(pattern) {
+                    if let Ok(Node::File { size }) = root.stat(&m.path) {
+                        out.logs.push((m.path, size));
+                    }
+                }
+            }
+        }
+    }
+    out.timing.status = capture_status(&out.timing);
+    // Error lists are for reading, not an inventory of /proc.
+    if out.timing.errors.len() > 5 {
+        let more = out.timing.errors.len() - 5;
+        out.timing.errors.truncate(5);
+        out.timing
+            .errors
+            .push(format!("{more} more unreadable files"));
+    }
+    out
 }
 
 fn capture_status(t: &SourceTiming) -> String {
@@ -412,9 +500,9 @@ fn copy_logs(
     root: &Snapshot,
     mut logs: Vec<(String, u64)>,
     budget: u64,
-    cap: &mut Capture,
-    timing: &mut SourceTiming,
-) {
+    cap_bytes: u64,
+) -> SourceRead {
+    let mut out = SourceRead::default();
     let mtime = |p: &str| root.stream(p).ok().and_then(|s| s.modified).unwrap_or(0);
     let mut dated: Vec<(i64, String, u64)> = logs
         .drain(..)
@@ -436,7 +524,7 @@ fn copy_logs(
         let mut stream = match root.stream(&path) {
             Ok(s) => s,
             Err(e) => {
-                timing.errors.push(format!("{path}: {e}"));
+                out.timing.errors.push(format!("{path}: {e}"));
                 continue;
             }
         };
@@ -445,7 +533,7 @@ fn copy_logs(
         let read = std::io::copy(&mut (&mut stream.reader).take(skip), &mut std::io::sink())
             .and_then(|_| (&mut stream.reader).take(keep).read_to_end(&mut data));
         if let Err(e) = read {
-            timing.errors.push(format!("{path}: {e}"));
+            out.timing.errors.push(format!("{path}: {e}"));
             continue;
         }
         if skip > 0 {
@@ -453,22 +541,39 @@ fn copy_logs(
             if let Some(nl) = memchr::memchr(b'\n', &data) {
                 data.drain(..=nl);
             }
-            cap.info.notices.push(format!(
-                "{path}: log cap (--max-log-bytes {budget}) reached: kept the last {} of {} bytes",
+            out.notices.push(format!(
+                "{path}: log cap (--max-log-bytes {cap_bytes}) reached: kept the last {} of {} bytes",
                 data.len(),
                 size
             ));
         }
         left -= keep;
-        timing.files += 1;
-        timing.bytes += data.len() as u64;
-        cap.add(path, data, Some(modified));
+        out.timing.files += 1;
+        out.timing.bytes += data.len() as u64;
+        out.files.push((path, data, Some(modified)));
     }
     if !skipped.is_empty() {
-        cap.info.notices.push(format!(
-            "log cap (--max-log-bytes {budget}) reached: {} older log files left out: {}",
+        out.notices.push(format!(
+            "log cap (--max-log-bytes {cap_bytes}) reached: {} older log files left out: {}",
             skipped.len(),
             skipped.join(", ")
         ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_that_never_returns_is_given_up_at_its_timeout() {
+        let start = Instant::now();
+        let never = bounded(Duration::from_millis(100), || {
+            std::thread::sleep(Duration::from_secs(30));
+        });
+        assert!(never.is_none());
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(bounded(Duration::from_secs(5), || 7), Some(7));
     }
 }

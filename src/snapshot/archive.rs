@@ -71,13 +71,23 @@ const ROOT_NAMES: &[&str] = &[
 impl ArchiveTree {
     pub fn load(path: &Path, limits: Limits) -> anyhow::Result<ArchiveTree> {
         let display = path.display();
-        let mut file = BufReader::new(
+        let file = BufReader::new(
             File::open(path).map_err(|e| anyhow::anyhow!("cannot open {display}: {e}"))?,
         );
+        ArchiveTree::from_reader(file, limits, path)
+    }
+
+    /// An archive from any reader; `path` only names it in messages (the
+    /// fuzzer feeds archives from memory through here).
+    pub fn from_reader(
+        mut file: impl Read,
+        limits: Limits,
+        path: &Path,
+    ) -> anyhow::Result<ArchiveTree> {
         let mut magic = [0u8; 6];
         let n = read_fully(&mut file, &mut magic)?;
         let head = std::io::Cursor::new(magic[..n].to_vec()).chain(file);
-        let reader: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
+        let reader: Box<dyn Read + '_> = if magic.starts_with(&[0x1f, 0x8b]) {
             Box::new(flate2::read::MultiGzDecoder::new(head))
         } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
             Box::new(xz2::read::XzDecoder::new_multi_decoder(head))
@@ -205,7 +215,12 @@ struct Raw {
 }
 
 impl Raw {
-    fn read(&mut self, reader: Box<dyn Read>, limits: Limits, path: &Path) -> anyhow::Result<()> {
+    fn read(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        limits: Limits,
+        path: &Path,
+    ) -> anyhow::Result<()> {
         let mut archive = tar::Archive::new(reader);
         let iter = archive.entries().map_err(|e| {
             anyhow::anyhow!(

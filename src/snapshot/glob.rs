@@ -42,7 +42,7 @@ fn walk(snap: &Snapshot, base: String, segments: &[&str], caps: Vec<String>, out
         below(snap, &base, "", &caps, out);
         return;
     }
-    let Some(matcher) = ComponentPattern::new(segment) else {
+    if !segment.contains(['*', '{']) {
         let path = join(&base, segment);
         if rest.is_empty() {
             accept(snap, path, caps, true, out);
@@ -50,8 +50,13 @@ fn walk(snap: &Snapshot, base: String, segments: &[&str], caps: Vec<String>, out
             walk(snap, path, rest, caps, out);
         }
         return;
-    };
+    }
+    // List before compiling: most patterns' directories do not exist in a
+    // given snapshot, and compiling the regex is the expensive part.
     let Ok(entries) = snap.list(&base) else {
+        return;
+    };
+    let Some(matcher) = ComponentPattern::new(segment) else {
         return;
     };
     for (name, _) in entries {
@@ -117,10 +122,20 @@ impl ComponentPattern {
         }
         re.push_str(&regex::escape(rest));
         re.push('$');
-        // The table's patterns are fixed strings; a bad one is a bug.
-        Some(ComponentPattern(
-            regex::Regex::new(&re).expect("valid source pattern"),
-        ))
+        // The source table's patterns are a fixed set, so each is compiled
+        // once per thread and reused (a clone shares the compiled program).
+        thread_local! {
+            static COMPILED: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+                Default::default();
+        }
+        let compiled = COMPILED.with(|c| {
+            c.borrow_mut()
+                .entry(re)
+                // The table's patterns are fixed strings; a bad one is a bug.
+                .or_insert_with_key(|re| regex::Regex::new(re).expect("valid source pattern"))
+                .clone()
+        });
+        Some(ComponentPattern(compiled))
     }
 
     fn captures(&self, name: &str) -> Option<Vec<String>> {

@@ -16,6 +16,7 @@ pub mod resolve;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use archive::Limits;
 pub use glob::Match;
 use resolve::{Node, Policy, Tree};
 
@@ -125,6 +126,28 @@ impl Snapshot {
             notices: loaded.notices.clone(),
             backend: Backend::Archive(loaded),
             policy,
+        })
+    }
+
+    /// A tar archive (plain, gzip or xz) from a reader, with explicit caps;
+    /// `name` stands for it in messages. `open` is this for a file with the
+    /// default caps.
+    pub fn from_archive_reader(
+        reader: impl std::io::Read,
+        limits: Limits,
+        name: &Path,
+    ) -> anyhow::Result<Snapshot> {
+        let loaded = archive::ArchiveTree::from_reader(reader, limits, name)?;
+        Ok(Snapshot {
+            kind: Kind::Archive,
+            origin: name.to_owned(),
+            notices: loaded.notices.clone(),
+            backend: Backend::Archive(loaded),
+            policy: Policy {
+                absolute_links: false,
+                clamp_parent: false,
+                link_files: true,
+            },
         })
     }
 

@@ -1,0 +1,274 @@
+//! Huge and broken inputs: the answer is a finding or a clear error, never
+//! a panic, a hang or unbounded memory. Sizes here are the real ones where
+//! that is cheap (a sparse 10 GiB log, a 100 MB line, 5,000 domains, 4,096
+//! CPUs in 256 NUMA nodes); time and memory figures for the largest cases
+//! are measured in bench/ (bench/README.md), not asserted here.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use virt_doctor::analysis;
+use virt_doctor::config::Config;
+use virt_doctor::logs::Window;
+use virt_doctor::rules::Catalog;
+use virt_doctor::snapshot::Snapshot;
+use virt_doctor::sources::Status;
+
+fn write(root: &Path, rel: &str, data: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, data).unwrap();
+}
+
+fn analyze(root: &Path) -> analysis::Analysis {
+    let catalog = Catalog::load(&[]).unwrap();
+    analysis::run(
+        &Snapshot::open(root).unwrap(),
+        &catalog,
+        &Config::default(),
+        Window::default(),
+    )
+}
+
+/// The status of source `id`, or of the log file at `id` (log reading
+/// reports one `log` status per file).
+fn status<'a>(a: &'a analysis::Analysis, id: &str) -> &'a virt_doctor::sources::SourceStatus {
+    a.facts
+        .sources
+        .iter()
+        .find(|s| s.id == id || (s.id == "log" && s.path.as_deref() == Some(id)))
+        .unwrap_or_else(|| panic!("no status for {id}: {:#?}", a.facts.sources))
+}
+
+#[test]
+fn a_sparse_10_gib_log_is_read_to_the_end_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // 10 GiB of NUL bytes with no newline, then a real OOM kill: the reader
+    // must cut the giant "line", keep going, and still find the event.
+    let path = root.join("var/log/messages");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let f = fs::File::create(&path).unwrap();
+    f.set_len(10 << 30).unwrap();
+    drop(f);
+    let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        b"\nFeb 10 16:20:01 hv01 kernel: Out of memory: Killed process 4242 (qemu-system-x86) total-vm:9000000kB, anon-rss:8000000kB, file-rss:0kB, shmem-rss:0kB, UID:107 pgtables:17000kB oom_score_adj:0\n",
+    )
+    .unwrap();
+    drop(f);
+    let a = analyze(root);
+    let rules: Vec<&str> = a.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert!(rules.contains(&"LOG001"), "{rules:?}");
+    let log = status(&a, "var/log/messages");
+    assert_eq!(log.status, Status::Malformed);
+    assert_eq!(
+        log.detail.as_deref(),
+        Some("2 lines read; 1 lines longer than 64 KiB were cut")
+    );
+}
+
+#[test]
+fn a_100_mb_line_is_cut_and_said_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut big = vec![b'A'; 100_000_000];
+    big.extend_from_slice(b"\nMemTotal: 16384 kB\n");
+    write(root, "proc/meminfo", &big);
+    let mut log = b"Feb 10 16:20:01 hv01 kernel: ".to_vec();
+    log.extend(std::iter::repeat_n(b'x', 100_000_000));
+    log.extend_from_slice(b"\nFeb 10 16:20:02 hv01 kernel: watchdog: BUG: soft lockup - CPU#3 stuck for 23s! [qemu-kvm:4242]\n");
+    write(root, "var/log/messages", &log);
+    let a = analyze(root);
+    let mem = status(&a, "meminfo");
+    assert_eq!(mem.status, Status::Malformed);
+    let detail = mem.detail.as_deref().unwrap();
+    assert!(
+        detail.contains("only the first 16 MiB were read"),
+        "{detail}"
+    );
+    assert!(
+        a.findings.iter().any(|f| f.rule == "LOG010"),
+        "the line after the giant one is read"
+    );
+    let log = status(&a, "var/log/messages");
+    assert_eq!(
+        log.detail.as_deref(),
+        Some("2 lines read; 1 lines longer than 64 KiB were cut")
+    );
+}
+
+#[test]
+fn meminfo_at_u64_max_is_a_finding_or_a_rule_error_never_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let max = u64::MAX;
+    let mut meminfo = String::new();
+    for key in [
+        "MemTotal",
+        "MemFree",
+        "MemAvailable",
+        "SwapTotal",
+        "SwapFree",
+        "Committed_AS",
+        "CommitLimit",
+        "AnonHugePages",
+        "HugePages_Total",
+        "HugePages_Free",
+        "Hugepagesize",
+    ] {
+        writeln!(meminfo, "{key}: {max} kB").unwrap();
+    }
+    write(root, "proc/meminfo", &meminfo);
+    write(
+        root,
+        "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
+        format!("{max}\n"),
+    );
+    write(
+        root,
+        "sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages",
+        format!("{max}\n"),
+    );
+    write(root, "etc/libvirt/qemu/big.xml", format!(
+        "<domain type='kvm'><name>big</name><memory unit='KiB'>{max}</memory><vcpu>4294967295</vcpu>\
+         <memoryBacking><hugepages/></memoryBacking><os><type>hvm</type></os></domain>"));
+    let a = analyze(root);
+    assert_eq!(a.facts.host.memory.total_kib, Some(max));
+    // Overflowing arithmetic in a rule is that rule's error, named.
+    for e in &a.rule_errors {
+        assert!(!e.rule.is_empty() && !e.message.is_empty());
+    }
+}
+
+#[test]
+fn a_million_nested_elements_is_a_malformed_domain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let depth = 1_000_000;
+    let mut xml = String::with_capacity(depth * 7 + 64);
+    xml.push_str("<domain type='kvm'><name>deep</name>");
+    for _ in 0..depth {
+        xml.push_str("<a>");
+    }
+    for _ in 0..depth {
+        xml.push_str("</a>");
+    }
+    xml.push_str("</domain>");
+    write(root, "etc/libvirt/qemu/deep.xml", &xml);
+    write(root, "etc/libvirt/qemu/ok.xml", "<domain type='kvm'><name>ok</name><memory>1048576</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>");
+    let a = analyze(root);
+    let domains = status(&a, "domains");
+    assert_eq!(domains.status, Status::Malformed, "{domains:?}");
+    assert!(
+        domains.detail.as_deref().unwrap().contains("deep.xml"),
+        "{domains:?}"
+    );
+    assert!(a.facts.domains.iter().any(|d| d.domain.name == "ok"));
+}
+
+#[test]
+fn five_thousand_domains_are_all_analyzed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(
+        root,
+        "proc/meminfo",
+        "MemTotal: 1056964608 kB\nMemFree: 900000000 kB\nMemAvailable: 950000000 kB\n",
+    );
+    for i in 0..5000 {
+        // Every tenth domain uses an IDE disk, so each of those has a finding.
+        let bus = if i % 10 == 0 { "ide" } else { "virtio" };
+        let dev = if bus == "ide" { "hda" } else { "vda" };
+        write(root, &format!("etc/libvirt/qemu/vm{i:04}.xml"), format!(
+            "<domain type='kvm'><name>vm{i:04}</name><memory unit='MiB'>512</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64'>hvm</type></os><cpu mode='host-passthrough'/><devices>\
+             <disk type='file' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/>\
+             <source file='/var/lib/libvirt/images/vm{i:04}.img'/><target dev='{dev}' bus='{bus}'/></disk>\
+             <memballoon model='none'/></devices></domain>"));
+    }
+    let a = analyze(root);
+    assert_eq!(a.facts.domains.len(), 5000);
+    assert!(
+        a.rule_errors.is_empty(),
+        "{:?}",
+        &a.rule_errors[..a.rule_errors.len().min(3)]
+    );
+    let ide = a.findings.iter().filter(|f| f.rule == "DISK001").count();
+    assert_eq!(ide, 500);
+}
+
+#[test]
+fn four_thousand_cpus_in_256_numa_nodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (nodes, per_node) = (256u32, 16u32);
+    let cpus = nodes * per_node;
+    write(
+        root,
+        "sys/devices/system/cpu/online",
+        format!("0-{}\n", cpus - 1),
+    );
+    for cpu in 0..cpus {
+        let base = format!("sys/devices/system/cpu/cpu{cpu}/topology");
+        write(
+            root,
+            &format!("{base}/physical_package_id"),
+            format!("{}\n", cpu / per_node),
+        );
+        write(
+            root,
+            &format!("{base}/core_id"),
+            format!("{}\n", cpu % per_node),
+        );
+        write(
+            root,
+            &format!("{base}/thread_siblings_list"),
+            format!("{cpu}\n"),
+        );
+    }
+    for node in 0..nodes {
+        let base = format!("sys/devices/system/node/node{node}");
+        let first = node * per_node;
+        write(
+            root,
+            &format!("{base}/cpulist"),
+            format!("{first}-{}\n", first + per_node - 1),
+        );
+        write(
+            root,
+            &format!("{base}/meminfo"),
+            format!(
+                "Node {node} MemTotal:       4194304 kB\nNode {node} MemFree:        2097152 kB\n"
+            ),
+        );
+        let distances: Vec<String> = (0..nodes)
+            .map(|o| if o == node { "10".into() } else { "21".into() })
+            .collect();
+        write(
+            root,
+            &format!("{base}/distance"),
+            distances.join(" ") + "\n",
+        );
+    }
+    // A domain pinned across the last node's CPUs.
+    let last = cpus - 1;
+    write(root, "etc/libvirt/qemu/wide.xml", format!(
+        "<domain type='kvm'><name>wide</name><memory unit='GiB'>8</memory><vcpu placement='static' cpuset='{}-{last}'>16</vcpu>\
+         <os><type arch='x86_64'>hvm</type></os><cpu mode='host-passthrough'/></domain>", last - 15));
+    let a = analyze(root);
+    assert_eq!(a.facts.host.cpu.logical, Some(cpus));
+    assert_eq!(a.facts.host.numa.nodes.len(), nodes as usize);
+    assert_eq!(
+        a.facts.host.numa.nodes[255]
+            .distances
+            .as_ref()
+            .map(Vec::len),
+        Some(256)
+    );
+    assert!(a.rule_errors.is_empty(), "{:?}", a.rule_errors);
+}
