@@ -377,3 +377,26 @@ fn redact_hosts_replaces_names_and_addresses_consistently() {
     assert!(info.redactions.hosts);
     assert_eq!(info.redactions.secrets, 3);
 }
+
+#[test]
+fn collect_never_writes_through_a_symlink_at_the_output_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let planted = tmp.path().join("capture.tar.gz");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let out = run(&[
+        "collect",
+        "--sysroot",
+        fixture(HEALTHY).to_str().unwrap(),
+        "--connect",
+        "none",
+        "--interval",
+        "0",
+        "-o",
+        planted.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot create"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}

@@ -256,16 +256,46 @@ fn hardlinks_devices_fifos_duplicates_and_bad_names_are_contained() {
     {
         let mut b = tar::Builder::new(fs::File::create(&out).unwrap());
         use tar::EntryType as T;
-        raw_entry(&mut b, b"sos/proc/meminfo", T::Regular, None, b"MemTotal: 1024 kB\n");
+        raw_entry(
+            &mut b,
+            b"sos/proc/meminfo",
+            T::Regular,
+            None,
+            b"MemTotal: 1024 kB\n",
+        );
         // Duplicate: the later entry wins, as when tar extracts.
-        raw_entry(&mut b, b"sos/proc/meminfo", T::Regular, None, b"MemTotal: 4096 kB\n");
-        raw_entry(&mut b, b"sos/proc/loadavg", T::Link, Some("../../etc/shadow"), b"");
-        raw_entry(&mut b, b"sos/proc/uptime", T::Link, Some("sos/proc/not-there"), b"");
+        raw_entry(
+            &mut b,
+            b"sos/proc/meminfo",
+            T::Regular,
+            None,
+            b"MemTotal: 4096 kB\n",
+        );
+        raw_entry(
+            &mut b,
+            b"sos/proc/loadavg",
+            T::Link,
+            Some("../../etc/shadow"),
+            b"",
+        );
+        raw_entry(
+            &mut b,
+            b"sos/proc/uptime",
+            T::Link,
+            Some("sos/proc/not-there"),
+            b"",
+        );
         raw_entry(&mut b, b"sos/proc/cpuinfo", T::Char, None, b"");
         raw_entry(&mut b, b"sos/proc/stat", T::Fifo, None, b"");
         raw_entry(&mut b, b"sos/proc/\xff\xfeversion", T::Regular, None, b"x");
         // A nested archive is a file like any other: never opened.
-        raw_entry(&mut b, b"sos/sos_commands/inner.tar.gz", T::Regular, None, b"\x1f\x8b\x08\x00junk");
+        raw_entry(
+            &mut b,
+            b"sos/sos_commands/inner.tar.gz",
+            T::Regular,
+            None,
+            b"\x1f\x8b\x08\x00junk",
+        );
         b.finish().unwrap();
     }
     let snap = Snapshot::open(&out).unwrap();
@@ -285,7 +315,10 @@ fn hardlinks_devices_fifos_duplicates_and_bad_names_are_contained() {
         let s = source(&f, id);
         assert_eq!(s.status, Status::Unreadable, "{id}: {s:?}");
         assert!(
-            s.detail.as_deref().unwrap().contains("device, FIFO or socket"),
+            s.detail
+                .as_deref()
+                .unwrap()
+                .contains("device, FIFO or socket"),
             "{id}: {s:?}"
         );
     }
@@ -302,8 +335,20 @@ fn compression_bombs_and_lying_sizes_stop_at_the_caps_and_say_so() {
     {
         let mut b = tar::Builder::new(&mut tar_bytes);
         let zeros = vec![0u8; 64 << 20];
-        raw_entry(&mut b, b"sos/var/log/messages", tar::EntryType::Regular, None, &zeros);
-        raw_entry(&mut b, b"sos/proc/meminfo", tar::EntryType::Regular, None, b"MemTotal: 2048 kB\n");
+        raw_entry(
+            &mut b,
+            b"sos/var/log/messages",
+            tar::EntryType::Regular,
+            None,
+            &zeros,
+        );
+        raw_entry(
+            &mut b,
+            b"sos/proc/meminfo",
+            tar::EntryType::Regular,
+            None,
+            b"MemTotal: 2048 kB\n",
+        );
         b.finish().unwrap();
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -322,20 +367,31 @@ fn compression_bombs_and_lying_sizes_stop_at_the_caps_and_say_so() {
         notices.contains("entry `sos/var/log/messages` was cut at 8388608 of 67108864 bytes (per-file cap 8 MiB, total cap 16 MiB)"),
         "{notices}"
     );
-    assert_eq!(virt_doctor::facts::gather(&snap).host.memory.total_kib, Some(2048));
+    assert_eq!(
+        virt_doctor::facts::gather(&snap).host.memory.total_kib,
+        Some(2048)
+    );
 
     // More entries than the cap: the rest are not read, and that is said.
     let mut many = Vec::new();
     {
         let mut b = tar::Builder::new(&mut many);
         for i in 0..150 {
-            raw_entry(&mut b, format!("sos/f{i}").as_bytes(), tar::EntryType::Regular, None, b"x");
+            raw_entry(
+                &mut b,
+                format!("sos/f{i}").as_bytes(),
+                tar::EntryType::Regular,
+                None,
+                b"x",
+            );
         }
         b.finish().unwrap();
     }
     let snap = Snapshot::from_archive_reader(&many[..], limits, name).unwrap();
     assert!(
-        snap.notices().join("\n").contains("more than 100 entries; the rest were not read"),
+        snap.notices()
+            .join("\n")
+            .contains("more than 100 entries; the rest were not read"),
         "{:?}",
         snap.notices()
     );
@@ -344,7 +400,13 @@ fn compression_bombs_and_lying_sizes_stop_at_the_caps_and_say_so() {
     let mut liar = Vec::new();
     {
         let mut b = tar::Builder::new(&mut liar);
-        raw_entry(&mut b, b"sos/proc/meminfo", tar::EntryType::Regular, None, b"MemTotal: 512 kB\n");
+        raw_entry(
+            &mut b,
+            b"sos/proc/meminfo",
+            tar::EntryType::Regular,
+            None,
+            b"MemTotal: 512 kB\n",
+        );
         b.finish().unwrap();
     }
     let mut h = tar::Header::new_gnu();
@@ -362,5 +424,8 @@ fn compression_bombs_and_lying_sizes_stop_at_the_caps_and_say_so() {
         notices.contains("sos/var/huge"),
         "the lying entry is named: {notices}"
     );
-    assert_eq!(virt_doctor::facts::gather(&snap).host.memory.total_kib, Some(512));
+    assert_eq!(
+        virt_doctor::facts::gather(&snap).host.memory.total_kib,
+        Some(512)
+    );
 }

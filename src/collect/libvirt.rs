@@ -35,11 +35,28 @@ pub fn open(uri: &str) -> Result<Connect, String> {
     Connect::open_read_only(Some(uri)).map_err(|e| e.message().to_owned())
 }
 
+/// Why libvirt could not be asked.
+#[derive(Debug)]
+pub enum AskError {
+    /// The connection failed; libvirt's message.
+    Unreachable(String),
+    /// Connected, or connecting, but no answer in time.
+    Timeout(String),
+}
+
+impl std::fmt::Display for AskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AskError::Unreachable(m) | AskError::Timeout(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Everything the analysis uses from libvirt, or why libvirt could not be
 /// asked. Bounded by `timeout`: libvirt calls have no timeout of their own
 /// and a wedged libvirtd would otherwise hang the scan, so the calls run on
 /// a thread that is abandoned if it does not answer in time.
-pub fn ask(uri: &str, timeout: Duration) -> Result<Answers, String> {
+pub fn ask(uri: &str, timeout: Duration) -> Result<Answers, AskError> {
     let (tx, rx) = std::sync::mpsc::channel();
     let uri_owned = uri.to_owned();
     std::thread::Builder::new()
@@ -47,17 +64,17 @@ pub fn ask(uri: &str, timeout: Duration) -> Result<Answers, String> {
         .spawn(move || {
             let _ = tx.send(ask_now(&uri_owned));
         })
-        .map_err(|e| format!("cannot start the libvirt thread: {e}"))?;
+        .map_err(|e| AskError::Unreachable(format!("cannot start the libvirt thread: {e}")))?;
     match rx.recv_timeout(timeout) {
-        Ok(answer) => answer,
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
+        Ok(answer) => answer.map_err(AskError::Unreachable),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(AskError::Timeout(format!(
             "libvirt at {uri} did not answer within {}s",
             timeout.as_secs()
-        )),
+        ))),
         // The binding panics when closing a connection fails.
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            Err(format!("the libvirt client failed while talking to {uri}"))
-        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(AskError::Unreachable(
+            format!("the libvirt client failed while talking to {uri}"),
+        )),
     }
 }
 

@@ -94,11 +94,14 @@ impl Capture {
     /// read it). The tree sits under one top directory, as in a sosreport.
     pub fn write_tarball(&self, path: &Path) -> anyhow::Result<()> {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        // O_NOFOLLOW: as root, writing through a symlink someone planted
+        // at the output path (in /tmp, say) would clobber its target.
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
         // An existing file keeps its mode on open; make it 0600 too.
@@ -215,12 +218,11 @@ pub fn collect(opts: &Options) -> Capture {
                 }
                 Err(e) => LibvirtInfo {
                     uri: Some(uri.clone()),
-                    status: if e.contains("did not answer") {
-                        "timeout".into()
-                    } else {
-                        "unreachable".into()
+                    status: match e {
+                        libvirt::AskError::Unreachable(_) => "unreachable".into(),
+                        libvirt::AskError::Timeout(_) => "timeout".into(),
                     },
-                    error: Some(e),
+                    error: Some(e.to_string()),
                     domains: 0,
                     milliseconds,
                     errors: Vec::new(),
@@ -247,8 +249,8 @@ pub fn collect(opts: &Options) -> Capture {
     }
 
     let mut secrets = 0;
-    for (path, f) in cap.files.iter_mut() {
-        secrets += redact::secrets(path, &mut f.data);
+    for f in cap.files.values_mut() {
+        secrets += redact::secrets(&mut f.data);
     }
     if opts.redact_hosts {
         let mut names = redact::HostNames::from_capture(cap.info.hostname.as_deref(), || {
@@ -264,10 +266,15 @@ pub fn collect(opts: &Options) -> Capture {
             names.apply(&mut bytes);
             *h = String::from_utf8_lossy(&bytes).into_owned();
         }
-        if let Some(uri) = cap.info.libvirt.uri.as_mut() {
-            let mut bytes = std::mem::take(uri).into_bytes();
+        // A remote URI and libvirt's error about it name hosts too.
+        let libvirt = &mut cap.info.libvirt;
+        for text in [libvirt.uri.as_mut(), libvirt.error.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            let mut bytes = std::mem::take(text).into_bytes();
             names.apply(&mut bytes);
-            *uri = String::from_utf8_lossy(&bytes).into_owned();
+            *text = String::from_utf8_lossy(&bytes).into_owned();
         }
     }
     cap.info.redactions = Redactions {

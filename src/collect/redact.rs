@@ -39,7 +39,7 @@ static SECRET_DATA: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Remove secrets from one file; returns how many places (an attribute, a
 /// tag's attributes, an element's text) were redacted.
-pub fn secrets(_path: &str, data: &mut Vec<u8>) -> usize {
+pub fn secrets(data: &mut Vec<u8>) -> usize {
     let mut count = 0;
     let mut apply = |re: &Regex, data: &mut Vec<u8>, f: &dyn Fn(&Captures) -> Vec<u8>| {
         let mut n = 0;
@@ -218,7 +218,7 @@ mod tests {
 
     fn redacted(text: &str) -> (String, usize) {
         let mut data = text.as_bytes().to_vec();
-        let n = secrets("x.xml", &mut data);
+        let n = secrets(&mut data);
         (String::from_utf8(data).unwrap(), n)
     }
 
