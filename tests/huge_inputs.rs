@@ -272,3 +272,37 @@ fn four_thousand_cpus_in_256_numa_nodes() {
     );
     assert!(a.rule_errors.is_empty(), "{:?}", a.rule_errors);
 }
+
+#[test]
+fn hundreds_of_domains_on_the_same_cpus_list_twenty_overlaps_and_count_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "sys/devices/system/cpu/online", "0-7\n");
+    for i in 0..300 {
+        write(
+            root,
+            &format!("etc/libvirt/qemu/p{i:03}.xml"),
+            format!(
+                "<domain type='kvm'><name>p{i:03}</name><memory unit='MiB'>256</memory>\
+             <vcpu placement='static' cpuset='0-1'>1</vcpu><os><type arch='x86_64'>hvm</type></os>\
+             <cpu mode='host-passthrough'/></domain>"
+            ),
+        );
+    }
+    let a = analyze(root);
+    let first = &a.facts.domains[0].derived;
+    assert_eq!(first.pin_overlap_count, 299);
+    assert_eq!(first.pin_overlaps.len(), 20);
+    assert_eq!(first.pin_overlaps[0].domain, "p001");
+    assert_eq!(first.pin_overlaps[0].cpus, vec![0, 1]);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.rule == "CPU003" && f.subject == "p000")
+        .expect("CPU003 on p000");
+    assert!(
+        f.message.contains("p005 (CPUs 0-1) and 294 more also use"),
+        "{}",
+        f.message
+    );
+}

@@ -65,11 +65,15 @@ pub struct DomainDerived {
     pub pinned_nodes: Vec<u32>,
     /// Pinned CPUs that the host does not have online.
     pub pinned_cpus_absent: Vec<u32>,
-    /// Other counted domains pinned to the same host CPUs.
+    /// Other counted domains pinned to the same host CPUs: the first
+    /// [`OVERLAPS_LISTED`] in domain order; `pin_overlap_count` is all.
     pub pin_overlaps: Vec<PinOverlap>,
+    pub pin_overlap_count: usize,
     /// Other counted domains pinned to hyper-thread siblings of this
-    /// domain's CPUs (but not to the same CPUs).
+    /// domain's CPUs (but not to the same CPUs), listed like
+    /// `pin_overlaps`.
     pub sibling_overlaps: Vec<PinOverlap>,
+    pub sibling_overlap_count: usize,
     /// sockets × dies × clusters × cores × threads of `<cpu><topology>`.
     pub topology_vcpus: Option<u32>,
     /// `<numatune><memory nodeset>`.
@@ -97,6 +101,73 @@ pub struct PinOverlap {
     pub cpus: Vec<u32>,
 }
 
+/// Overlapping domains listed per domain; the rest are counted. A host of
+/// thousands of domains pinned to the same few CPUs would otherwise hold
+/// millions of pairs, when a finding names five.
+pub const OVERLAPS_LISTED: usize = 20;
+
+/// Fill `pin_overlaps` and `sibling_overlaps` of the counted domains.
+/// Domains are found through an index of who is pinned to each CPU, so the
+/// work follows the overlaps that exist, not every pair of domains.
+fn pin_overlaps(domains: &mut [DomainFacts], siblings: &BTreeMap<u32, &Vec<u32>>) {
+    let pins: Vec<BTreeSet<u32>> = domains
+        .iter()
+        .map(|d| d.derived.pinned_cpus.iter().copied().collect())
+        .collect();
+    let mut on_cpu: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (j, d) in domains.iter().enumerate() {
+        if d.derived.counted {
+            for c in &pins[j] {
+                on_cpu.entry(*c).or_default().push(j);
+            }
+        }
+    }
+    let names: Vec<String> = domains.iter().map(|d| d.domain.name.clone()).collect();
+    // seen[j] == i + 1: domain j already found for domain i.
+    let mut seen = vec![0usize; domains.len()];
+    for (i, d) in domains.iter_mut().enumerate() {
+        if !d.derived.counted || pins[i].is_empty() {
+            continue;
+        }
+        let mine = &pins[i];
+        let mut find = |cpus: &mut dyn Iterator<Item = u32>| -> Vec<usize> {
+            let mut found = Vec::new();
+            for c in cpus {
+                for &j in on_cpu.get(&c).map_or(&[][..], Vec::as_slice) {
+                    if j != i && seen[j] != i + 1 {
+                        seen[j] = i + 1;
+                        found.push(j);
+                    }
+                }
+            }
+            found.sort_unstable();
+            found
+        };
+        let same = find(&mut mine.iter().copied());
+        let sibling_cpus: BTreeSet<u32> = mine
+            .iter()
+            .filter_map(|c| siblings.get(c))
+            .flat_map(|g| g.iter().copied())
+            .filter(|c| !mine.contains(c))
+            .collect();
+        // Domains already found on the same CPUs are not found again.
+        let sib = find(&mut sibling_cpus.iter().copied());
+        let listed = |js: &[usize], cpus: &BTreeSet<u32>| -> Vec<PinOverlap> {
+            js.iter()
+                .take(OVERLAPS_LISTED)
+                .map(|&j| PinOverlap {
+                    domain: names[j].clone(),
+                    cpus: cpus.intersection(&pins[j]).copied().collect(),
+                })
+                .collect()
+        };
+        d.derived.pin_overlaps = listed(&same, mine);
+        d.derived.pin_overlap_count = same.len();
+        d.derived.sibling_overlaps = listed(&sib, &sibling_cpus);
+        d.derived.sibling_overlap_count = sib.len();
+    }
+}
+
 pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
     let any_active = domains.iter().any(|d| d.active);
     let default_hugepage_kib = host.default_hugepage_kib.unwrap_or(2048);
@@ -122,49 +193,7 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
         d.derived = per_domain(d, host, &cpu_node, online.as_ref(), default_hugepage_kib);
         d.derived.counted = !any_active || d.active;
     }
-    // Overlaps need every domain's pins first.
-    let pins: Vec<(String, BTreeSet<u32>, bool)> = domains
-        .iter()
-        .map(|d| {
-            (
-                d.domain.name.clone(),
-                d.derived.pinned_cpus.iter().copied().collect(),
-                d.derived.counted,
-            )
-        })
-        .collect();
-    for (i, d) in domains.iter_mut().enumerate() {
-        if !d.derived.counted {
-            continue;
-        }
-        let mine = &pins[i].1;
-        for (j, (other, theirs, counted)) in pins.iter().enumerate() {
-            if i == j || !counted || theirs.is_empty() {
-                continue;
-            }
-            let same: Vec<u32> = mine.intersection(theirs).copied().collect();
-            if !same.is_empty() {
-                d.derived.pin_overlaps.push(PinOverlap {
-                    domain: other.clone(),
-                    cpus: same,
-                });
-                continue;
-            }
-            let sib: BTreeSet<u32> = mine
-                .iter()
-                .filter_map(|c| siblings.get(c))
-                .flat_map(|g| g.iter().copied())
-                .filter(|c| !mine.contains(c))
-                .collect();
-            let shared: Vec<u32> = sib.intersection(theirs).copied().collect();
-            if !shared.is_empty() {
-                d.derived.sibling_overlaps.push(PinOverlap {
-                    domain: other.clone(),
-                    cpus: shared,
-                });
-            }
-        }
-    }
+    pin_overlaps(domains, &siblings);
 
     let counted: Vec<&DomainFacts> = domains.iter().filter(|d| d.derived.counted).collect();
     let vcpus_total: u32 = counted.iter().map(|d| d.derived.vcpus_effective).sum();
@@ -319,7 +348,9 @@ fn per_domain(
         pinned_nodes,
         pinned_cpus_absent,
         pin_overlaps: Vec::new(),
+        pin_overlap_count: 0,
         sibling_overlaps: Vec::new(),
+        sibling_overlap_count: 0,
         topology_vcpus,
         memory_nodes_total_kib: nodes_sum(|n| n.memory_total_kib),
         memory_nodes_free_kib: nodes_sum(|n| n.memory_free_kib),

@@ -233,9 +233,17 @@ pub fn root_context() -> Context<'static> {
     ctx.add_function(
         "more",
         |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
-            let text = match (args.first(), args.get(1)) {
-                (Some(Value::List(l)), Some(Value::Int(n))) if l.len() as i64 > *n => {
-                    format!(" and {} more", l.len() as i64 - n)
+            // `more(list, n)` counts the list; `more(total, n)` takes the
+            // count (for lists the facts keep only the first entries of).
+            let total = match args.first() {
+                Some(Value::List(l)) => Some(l.len() as i64),
+                Some(Value::Int(t)) => Some(*t),
+                Some(Value::UInt(t)) => i64::try_from(*t).ok(),
+                _ => None,
+            };
+            let text = match (total, args.get(1)) {
+                (Some(total), Some(Value::Int(n))) if total > *n => {
+                    format!(" and {} more", total - n)
                 }
                 _ => String::new(),
             };
