@@ -5,10 +5,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 
-use common::{fixture, run, stderr, stdout};
+use common::{fixture, run, stderr, stdout, tarball_entries as entries};
 
 fn node_uri() -> String {
     format!("test://{}", fixture("libvirt/node.xml").display())
@@ -37,21 +36,20 @@ fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// Every file of a gzip tarball: (path, bytes).
-fn entries(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let gz = flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap());
-    let mut archive = tar::Archive::new(gz);
-    archive
-        .entries()
-        .unwrap()
-        .map(|e| {
-            let mut e = e.unwrap();
-            let name = e.path().unwrap().display().to_string();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data).unwrap();
-            (name, data)
-        })
-        .collect()
+/// `scan` or `collect` of the host files below `sysroot` and libvirt at
+/// `connect`, without sampling, then `extra` arguments.
+fn live(command: &str, sysroot: &str, connect: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        command,
+        "--sysroot",
+        sysroot,
+        "--connect",
+        connect,
+        "--interval",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
 }
 
 const HEALTHY: &str = "hosts/healthy-2node";
@@ -59,17 +57,12 @@ const HEALTHY: &str = "hosts/healthy-2node";
 #[test]
 fn scan_reports_exactly_the_mistuned_domains_findings() {
     let sysroot = fixture(HEALTHY);
-    let out = run(&[
+    let out = live(
         "scan",
-        "--sysroot",
         sysroot.to_str().unwrap(),
-        "--connect",
         &node_uri(),
-        "--interval",
-        "0",
-        "--format",
-        "json",
-    ]);
+        &["--format", "json"],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         findings(&stdout(&out)),
@@ -91,19 +84,12 @@ fn collect_writes_a_private_redacted_capture_that_analyzes_like_scan() {
     let sysroot = fixture(HEALTHY);
     let sysroot = sysroot.to_str().unwrap();
     let uri = node_uri();
-    let scan = run(&[
+    let scan = live(
         "scan",
-        "--sysroot",
         sysroot,
-        "--connect",
         &uri,
-        "--interval",
-        "0",
-        "--format",
-        "json",
-        "--save",
-        capture.to_str().unwrap(),
-    ]);
+        &["--format", "json", "--save", capture.to_str().unwrap()],
+    );
     assert_eq!(scan.status.code(), Some(1), "{}", stderr(&scan));
 
     let mode = std::fs::metadata(&capture).unwrap().permissions().mode();
@@ -150,17 +136,12 @@ fn collect_writes_a_private_redacted_capture_that_analyzes_like_scan() {
 
     // `collect` is the same capture, written.
     let collected = tmp.path().join("collected.tar.gz");
-    let out = run(&[
+    let out = live(
         "collect",
-        "--sysroot",
         sysroot,
-        "--connect",
         &uri,
-        "--interval",
-        "0",
-        "-o",
-        collected.to_str().unwrap(),
-    ]);
+        &["-o", collected.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("libvirt: ok"), "{}", stderr(&out));
     let again = run(&["analyze", collected.to_str().unwrap(), "--format", "json"]);
@@ -171,17 +152,12 @@ fn collect_writes_a_private_redacted_capture_that_analyzes_like_scan() {
 fn libvirt_states_and_statistics_reach_the_facts() {
     let tmp = tempfile::tempdir().unwrap();
     let capture = tmp.path().join("c.tar.gz");
-    let out = run(&[
+    let out = live(
         "collect",
-        "--sysroot",
         fixture(HEALTHY).to_str().unwrap(),
-        "--connect",
         "test:///default",
-        "--interval",
-        "0",
-        "-o",
-        capture.to_str().unwrap(),
-    ]);
+        &["-o", capture.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let facts = common::facts_of(&capture);
     let test = facts
@@ -203,17 +179,12 @@ fn libvirt_states_and_statistics_reach_the_facts() {
 
 #[test]
 fn an_unreachable_libvirt_is_one_finding_and_the_rest_is_analyzed() {
-    let out = run(&[
+    let out = live(
         "scan",
-        "--sysroot",
         fixture(HEALTHY).to_str().unwrap(),
-        "--connect",
         "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
-        "--interval",
-        "0",
-        "--format",
-        "json",
-    ]);
+        &["--format", "json"],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     // The tuned host's own domains (from /etc/libvirt/qemu) are analyzed
     // and clean; the only finding is that libvirt could not be asked.
@@ -264,19 +235,12 @@ fn logs_share_one_byte_cap_keeping_the_newest_lines() {
         .set_modified(old)
         .unwrap();
     let capture = root.path().join("c.tar.gz");
-    let out = run(&[
+    let out = live(
         "collect",
-        "--sysroot",
         root.path().to_str().unwrap(),
-        "--connect",
         "none",
-        "--interval",
-        "0",
-        "--max-log-bytes",
-        "4K",
-        "-o",
-        capture.to_str().unwrap(),
-    ]);
+        &["--max-log-bytes", "4K", "-o", capture.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("log cap"), "{}", stderr(&out));
     let files = entries(&capture);
@@ -327,18 +291,12 @@ fn redact_hosts_replaces_names_and_addresses_consistently() {
     )
     .unwrap();
     let capture = p.join("c.tar.gz");
-    let out = run(&[
+    let out = live(
         "collect",
-        "--sysroot",
         p.to_str().unwrap(),
-        "--connect",
         "none",
-        "--interval",
-        "0",
-        "--redact-hosts",
-        "-o",
-        capture.to_str().unwrap(),
-    ]);
+        &["--redact-hosts", "-o", capture.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let files = entries(&capture);
     for (name, data) in &files {
@@ -385,17 +343,12 @@ fn collect_never_writes_through_a_symlink_at_the_output_path() {
     std::fs::write(&victim, "precious\n").unwrap();
     let planted = tmp.path().join("capture.tar.gz");
     std::os::unix::fs::symlink(&victim, &planted).unwrap();
-    let out = run(&[
+    let out = live(
         "collect",
-        "--sysroot",
         fixture(HEALTHY).to_str().unwrap(),
-        "--connect",
         "none",
-        "--interval",
-        "0",
-        "-o",
-        planted.to_str().unwrap(),
-    ]);
+        &["-o", planted.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot create"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");

@@ -15,7 +15,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -195,21 +194,6 @@ fn json_of(out: &std::process::Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("JSON report: {e}; stderr: {}", stderr(out)))
 }
 
-fn tar_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
-    let gz = flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap());
-    tar::Archive::new(gz)
-        .entries()
-        .unwrap()
-        .map(|e| {
-            let mut e = e.unwrap();
-            let name = e.path().unwrap().display().to_string();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data).unwrap();
-            (name, data)
-        })
-        .collect()
-}
-
 #[test]
 fn scan_collect_and_analyze_agree_on_real_qemu_guests() {
     if let Some(why) = unavailable() {
@@ -319,7 +303,7 @@ fn scan_collect_and_analyze_agree_on_real_qemu_guests() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let mode = std::fs::metadata(&collected).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    let entries = tar_entries(&collected);
+    let entries = common::tarball_entries(&collected);
     assert!(entries
         .iter()
         .any(|(n, _)| n.ends_with(&format!("run/libvirt/qemu/{MISTUNED}.xml"))));
