@@ -353,3 +353,41 @@ fn collect_never_writes_through_a_symlink_at_the_output_path() {
     assert!(stderr(&out).contains("cannot create"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
 }
+
+#[test]
+fn a_real_test_driver_node_from_virt_manager_is_captured_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let capture = tmp.path().join("c.tar.gz");
+    let uri = format!("test://{}", fixture("libvirt/testsuite.xml").display());
+    let sysroot = fixture(HEALTHY);
+    let scan = live(
+        "scan",
+        sysroot.to_str().unwrap(),
+        &uri,
+        &[
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--save",
+            capture.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    let facts = common::facts_of(&capture);
+    let info = facts.capture.as_ref().unwrap();
+    assert_eq!(info.libvirt.status, "ok", "{:?}", info.libvirt.error);
+    assert_eq!(info.libvirt.domains, 6);
+    // The node's six domains plus the fixture host's two from /etc.
+    let from_libvirt = facts.domains.iter().filter(|d| d.state.is_some()).count();
+    assert_eq!(from_libvirt, 6);
+    let analyze = run(&[
+        "analyze",
+        capture.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(findings(&stdout(&analyze)), findings(&stdout(&scan)));
+}
