@@ -12,8 +12,7 @@
 //! `.tgz` or a misnamed file works too.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use super::resolve::{components, Node, Tree};
@@ -69,16 +68,8 @@ const ROOT_NAMES: &[&str] = &[
 ];
 
 impl ArchiveTree {
-    pub fn load(path: &Path, limits: Limits) -> anyhow::Result<ArchiveTree> {
-        let display = path.display();
-        let file = BufReader::new(
-            File::open(path).map_err(|e| anyhow::anyhow!("cannot open {display}: {e}"))?,
-        );
-        ArchiveTree::from_reader(file, limits, path)
-    }
-
-    /// An archive from any reader; `path` only names it in messages (the
-    /// fuzzer feeds archives from memory through here).
+    /// An archive from any reader; `path` only names it in messages (a
+    /// file, or the fuzzer's bytes in memory).
     pub fn from_reader(
         mut file: impl Read,
         limits: Limits,

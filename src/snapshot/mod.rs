@@ -67,6 +67,15 @@ enum Backend {
     Archive(archive::ArchiveTree),
 }
 
+/// How links are followed in a captured tree (directory or archive):
+/// absolute links and `..` past the root are refused, and sysfs links
+/// stored as text files are followed where a directory is needed.
+const CAPTURED: Policy = Policy {
+    absolute_links: false,
+    clamp_parent: false,
+    link_files: true,
+};
+
 pub struct Snapshot {
     kind: Kind,
     origin: PathBuf,
@@ -105,28 +114,18 @@ impl Snapshot {
     pub fn open(path: &Path) -> anyhow::Result<Snapshot> {
         let meta = std::fs::metadata(path)
             .map_err(|e| anyhow::anyhow!("cannot open snapshot {}: {e}", path.display()))?;
-        let policy = Policy {
-            absolute_links: false,
-            clamp_parent: false,
-            link_files: true,
-        };
         if meta.is_dir() {
             return Ok(Snapshot {
                 kind: Kind::Directory,
                 origin: path.to_owned(),
                 backend: Backend::Fs(fs::FsTree::new(path.to_owned())),
-                policy,
+                policy: CAPTURED,
                 notices: Vec::new(),
             });
         }
-        let loaded = archive::ArchiveTree::load(path, archive::Limits::default())?;
-        Ok(Snapshot {
-            kind: Kind::Archive,
-            origin: path.to_owned(),
-            notices: loaded.notices.clone(),
-            backend: Backend::Archive(loaded),
-            policy,
-        })
+        let file = std::fs::File::open(path)
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+        Snapshot::from_archive_reader(std::io::BufReader::new(file), Limits::default(), path)
     }
 
     /// A tar archive (plain, gzip or xz) from a reader, with explicit caps;
@@ -143,11 +142,7 @@ impl Snapshot {
             origin: name.to_owned(),
             notices: loaded.notices.clone(),
             backend: Backend::Archive(loaded),
-            policy: Policy {
-                absolute_links: false,
-                clamp_parent: false,
-                link_files: true,
-            },
+            policy: CAPTURED,
         })
     }
 
