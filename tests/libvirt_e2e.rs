@@ -8,9 +8,26 @@
 //! `scan`. The mistuned guest also gets an internal snapshot, listed
 //! through libvirt. Everything started is stopped and undefined, also on failure.
 //!
+//! Guests must start wherever libvirtd runs, and not every machine that
+//! opens /dev/kvm can run every guest CPU: on some nested hosts QEMU dies
+//! setting an MSR the outer hypervisor refuses when the guest has
+//! `host-passthrough`. So before defining its guests the test starts a
+//! small probe guest with each configuration in turn and keeps the first
+//! that runs: KVM with `host-passthrough`, KVM with libvirt's default CPU
+//! model (no `<cpu>` element), TCG. It says which on stderr. The findings
+//! expected of the guests follow from that choice (CPU007 for a KVM guest
+//! without a host CPU model, CPU015 under TCG).
+//!
+//! `VIRT_DOCTOR_E2E_FAIL=kvm-host-passthrough[,kvm-default-cpu[,tcg]]`
+//! makes those configurations fail for real (the probe guest gets a QEMU
+//! option QEMU rejects, so `virsh start` fails as it does on such a host),
+//! which exercises the fallback on a machine where KVM works;
+//! `the_probe_falls_back_in_order` does that for each step on every run.
+//!
 //! Needs root, `qemu-img` and a libvirtd answering at qemu:///system
-//! (`.ci/run` installs and starts them). Elsewhere the test says SKIPPED
-//! and why; with `VIRT_DOCTOR_E2E=require` (set by CI) it fails instead.
+//! (`.ci/run` installs and starts them). Elsewhere the tests say SKIPPED
+//! and why; with `VIRT_DOCTOR_E2E=require` (set by CI) they fail instead.
+//! Falling back to TCG is fine under `require`; not running is not.
 
 mod common;
 
@@ -19,7 +36,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{run, stderr, stdout};
+use common::{run, say, stderr, stdout};
 
 const URI: &str = "qemu:///system";
 const MISTUNED: &str = "vd-e2e-mistuned";
@@ -78,8 +95,71 @@ impl Drop for Guests {
     }
 }
 
-/// KVM when /dev/kvm can be used, else TCG (`type='qemu'`).
-fn kvm_usable() -> bool {
+/// How a guest runs, in the order the test tries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Accel {
+    KvmHostPassthrough,
+    KvmDefaultCpu,
+    Tcg,
+}
+
+impl Accel {
+    const IN_ORDER: [Accel; 3] = [Accel::KvmHostPassthrough, Accel::KvmDefaultCpu, Accel::Tcg];
+
+    fn name(self) -> &'static str {
+        match self {
+            Accel::KvmHostPassthrough => "kvm-host-passthrough",
+            Accel::KvmDefaultCpu => "kvm-default-cpu",
+            Accel::Tcg => "tcg",
+        }
+    }
+
+    fn kvm(self) -> bool {
+        self != Accel::Tcg
+    }
+
+    /// `<domain type=…>` and the `<cpu>` element.
+    fn domain_type_and_cpu(self) -> (&'static str, &'static str) {
+        match self {
+            Accel::KvmHostPassthrough => ("kvm", "<cpu mode='host-passthrough'/>"),
+            Accel::KvmDefaultCpu => ("kvm", ""),
+            Accel::Tcg => ("qemu", "<cpu mode='maximum'/>"),
+        }
+    }
+
+    /// Findings every guest gets from this choice alone: a KVM guest on
+    /// QEMU's default CPU model lacks the host's features (CPU007); a TCG
+    /// guest is emulated (CPU015).
+    fn findings(self) -> &'static [&'static str] {
+        match self {
+            Accel::KvmHostPassthrough => &[],
+            Accel::KvmDefaultCpu => &["CPU007"],
+            Accel::Tcg => &["CPU015"],
+        }
+    }
+}
+
+/// The configurations `VIRT_DOCTOR_E2E_FAIL` makes fail.
+fn forced_failures() -> Vec<Accel> {
+    let Ok(list) = std::env::var("VIRT_DOCTOR_E2E_FAIL") else {
+        return Vec::new();
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            Accel::IN_ORDER
+                .into_iter()
+                .find(|a| a.name() == n)
+                .unwrap_or_else(|| {
+                    panic!("VIRT_DOCTOR_E2E_FAIL: `{n}` is not one of kvm-host-passthrough, kvm-default-cpu, tcg")
+                })
+        })
+        .collect()
+}
+
+/// Whether QEMU can be given /dev/kvm at all.
+fn kvm_device_usable() -> bool {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -87,12 +167,112 @@ fn kvm_usable() -> bool {
         .is_ok()
 }
 
-fn domain_xml(name: &str, disk: &Path, kvm: bool, tuned: bool) -> String {
-    let (kind, cpu) = if kvm {
-        ("kvm", "<cpu mode='host-passthrough'/>")
+/// The first line of libvirt's message, without the `error: ` prefix.
+fn virsh_error(out: &std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim().trim_start_matches("error: "))
+        .filter(|l| !l.is_empty() && !l.starts_with("Failed to start domain"))
+        .collect();
+    lines.join(" / ")
+}
+
+/// Start a small guest with no disk as `accel` says, check that it keeps
+/// running for a moment (a KVM error can pause it after its start), and
+/// remove it. `broken` adds an option QEMU rejects, so the start fails in
+/// QEMU itself, as it does on a host that cannot run the configuration.
+fn probe(accel: Accel, name: &str, broken: bool) -> Result<(), String> {
+    let (kind, cpu) = accel.domain_type_and_cpu();
+    let breakage = if broken {
+        "<qemu:commandline><qemu:arg value='-vd-e2e-forced-failure'/></qemu:commandline>"
     } else {
-        ("qemu", "<cpu mode='maximum'/>")
+        ""
     };
+    let xml = format!(
+        "<domain type='{kind}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\
+         <name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os>{cpu}\
+         <devices><memballoon model='none'/></devices>{breakage}</domain>"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{name}.xml"));
+    std::fs::write(&file, xml).unwrap();
+    let remove = || {
+        let _ = virsh(&["destroy", name]);
+        let _ = virsh(&["undefine", name]);
+        let _ = std::fs::remove_file(format!("/var/log/libvirt/qemu/{name}.log"));
+    };
+    remove();
+    let result = (|| {
+        let out = virsh(&["define", file.to_str().unwrap()]);
+        if !out.status.success() {
+            return Err(format!("define: {}", virsh_error(&out)));
+        }
+        let out = virsh(&["start", name]);
+        if !out.status.success() {
+            return Err(virsh_error(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let state = String::from_utf8_lossy(&virsh(&["domstate", "--reason", name]).stdout)
+            .trim()
+            .to_owned();
+        if state.starts_with("running") {
+            Ok(())
+        } else {
+            Err(format!("started, then {state}"))
+        }
+    })();
+    remove();
+    result
+}
+
+/// The first configuration whose probe guest runs, and why each one
+/// before it did not.
+fn choose_accel(probe_name: &str, fail: &[Accel]) -> Result<(Accel, Vec<String>), Vec<String>> {
+    let kvm_device = kvm_device_usable();
+    let mut tried = Vec::new();
+    for accel in Accel::IN_ORDER {
+        if accel.kvm() && !kvm_device {
+            tried.push(format!("{}: /dev/kvm cannot be opened", accel.name()));
+            continue;
+        }
+        match probe(accel, probe_name, fail.contains(&accel)) {
+            Ok(()) => return Ok((accel, tried)),
+            Err(e) => tried.push(format!("{}: {e}", accel.name())),
+        }
+    }
+    Err(tried)
+}
+
+/// The configuration the guests use, said on stderr.
+fn accel_for_guests() -> Accel {
+    let fail = forced_failures();
+    match choose_accel("vd-e2e-probe", &fail) {
+        Ok((accel, tried)) => {
+            let forced = if fail.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (VIRT_DOCTOR_E2E_FAIL={})",
+                    fail.iter().map(|a| a.name()).collect::<Vec<_>>().join(",")
+                )
+            };
+            say(&format!("e2e: guests run with {}{forced}", accel.name()));
+            for t in tried {
+                say(&format!("e2e:   not {t}"));
+            }
+            accel
+        }
+        Err(tried) => panic!(
+            "no configuration starts a guest here:\n  {}",
+            tried.join("\n  ")
+        ),
+    }
+}
+
+fn domain_xml(name: &str, disk: &Path, accel: Accel, tuned: bool) -> String {
+    let (kind, cpu) = accel.domain_type_and_cpu();
     let devices = if tuned {
         format!(
             "<disk type='file' device='disk'>\
@@ -120,7 +300,7 @@ fn domain_xml(name: &str, disk: &Path, kvm: bool, tuned: bool) -> String {
     )
 }
 
-fn start_guests(kvm: bool) -> Guests {
+fn start_guests(accel: Accel) -> Guests {
     Guests::remove_domains();
     let dir = std::env::temp_dir().join(format!("virt-doctor-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -137,7 +317,7 @@ fn start_guests(kvm: bool) -> Guests {
             .unwrap();
         assert!(made.success(), "qemu-img create {}", disk.display());
         let xml = dir.join(format!("{name}.xml"));
-        std::fs::write(&xml, domain_xml(name, &disk, kvm, tuned)).unwrap();
+        std::fs::write(&xml, domain_xml(name, &disk, accel, tuned)).unwrap();
         for args in [vec!["define", xml.to_str().unwrap()], vec!["start", name]] {
             let out = virsh(&args);
             assert!(
@@ -194,17 +374,81 @@ fn json_of(out: &std::process::Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("JSON report: {e}; stderr: {}", stderr(out)))
 }
 
+/// Why the test cannot run here: a failure under `VIRT_DOCTOR_E2E=require`,
+/// else a SKIPPED line and `true`.
+fn skip(test: &str) -> bool {
+    let Some(why) = unavailable() else {
+        return false;
+    };
+    assert!(
+        !common::required("VIRT_DOCTOR_E2E"),
+        "{test}: VIRT_DOCTOR_E2E=require but this machine cannot run libvirt guests: {why}"
+    );
+    say(&format!("SKIPPED {test}: {why}"));
+    true
+}
+
+/// The fallback itself, forced step by step on whatever machine runs the
+/// tests: with a configuration made to fail, the choice moves on to the
+/// next one that runs here, and the failure is QEMU's own refusal as
+/// libvirt reports it.
 #[test]
-fn scan_collect_and_analyze_agree_on_real_qemu_guests() {
-    if let Some(why) = unavailable() {
-        if std::env::var("VIRT_DOCTOR_E2E").as_deref() == Ok("require") {
-            panic!("VIRT_DOCTOR_E2E=require but this machine cannot run libvirt guests: {why}");
-        }
-        eprintln!("SKIPPED scan_collect_and_analyze_agree_on_real_qemu_guests: {why}");
+fn the_probe_falls_back_in_order() {
+    if skip("the_probe_falls_back_in_order") {
         return;
     }
-    let kvm = kvm_usable();
-    let guests = start_guests(kvm);
+    let name = "vd-e2e-probe-fallback";
+    let rank = |a: Accel| Accel::IN_ORDER.iter().position(|x| *x == a).unwrap();
+    // What runs here unforced; the configurations before it do not.
+    let (natural, _) = choose_accel(name, &[])
+        .unwrap_or_else(|tried| panic!("nothing starts a guest here: {tried:?}"));
+    for failed in [
+        &[Accel::KvmHostPassthrough][..],
+        &[Accel::KvmHostPassthrough, Accel::KvmDefaultCpu][..],
+    ] {
+        let (chosen, tried) = choose_accel(name, failed)
+            .unwrap_or_else(|t| panic!("forcing {failed:?} to fail, nothing started: {t:?}"));
+        assert!(
+            !failed.contains(&chosen),
+            "forcing {failed:?}: chose {chosen:?}"
+        );
+        assert!(
+            rank(chosen) >= rank(natural),
+            "forcing {failed:?}: chose {chosen:?}"
+        );
+        // One reason for each configuration before the chosen one.
+        assert_eq!(tried.len(), rank(chosen), "{tried:?}");
+        for (accel, why) in Accel::IN_ORDER.iter().zip(&tried) {
+            assert!(why.starts_with(&format!("{}: ", accel.name())), "{why}");
+            if failed.contains(accel) && kvm_device_usable() {
+                assert!(
+                    why.contains("-vd-e2e-forced-failure: invalid option"),
+                    "{why}"
+                );
+            }
+        }
+    }
+    // Nothing runs: every attempt is listed, for the failure message.
+    let tried = choose_accel(name, &Accel::IN_ORDER).unwrap_err();
+    assert_eq!(tried.len(), 3, "{tried:?}");
+    assert!(
+        tried[2].starts_with("tcg: ") && tried[2].contains("-vd-e2e-forced-failure"),
+        "{tried:?}"
+    );
+    assert!(!virsh_names().contains(name), "the probe guest was removed");
+}
+
+fn virsh_names() -> String {
+    String::from_utf8_lossy(&virsh(&["list", "--all", "--name"]).stdout).into_owned()
+}
+
+#[test]
+fn scan_collect_and_analyze_agree_on_real_qemu_guests() {
+    if skip("scan_collect_and_analyze_agree_on_real_qemu_guests") {
+        return;
+    }
+    let accel = accel_for_guests();
+    let guests = start_guests(accel);
     let saved = guests.dir.join("scan.tar.gz");
 
     // Rules judging the sampled rates are left out of the comparison: on
@@ -230,13 +474,27 @@ fn scan_collect_and_analyze_agree_on_real_qemu_guests() {
     assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
     let scan_report = json_of(&scan);
 
-    let emulation: &[&str] = if kvm { &[] } else { &["CPU015"] };
-    let mistuned: BTreeSet<String> = ["DISK001", "DISK003", "DISK008", "NET001", "MEM014"]
-        .iter()
-        .chain(emulation)
-        .map(|s| s.to_string())
-        .collect();
-    let tuned: BTreeSet<String> = emulation.iter().map(|s| s.to_string()).collect();
+    // What each guest's own QEMU log says is part of what it must get:
+    // QEMU's default CPU model asks for features some hosts lack (svm on
+    // an Intel host), and QEMU logs each one it drops (LOG063).
+    let from_log = |name: &str| -> Option<&str> {
+        let log = std::fs::read_to_string(format!("/var/log/libvirt/qemu/{name}.log")).ok()?;
+        log.contains("host doesn't support requested feature")
+            .then_some("LOG063")
+    };
+    let expected = |name: &str, own: &[&str]| -> BTreeSet<String> {
+        own.iter()
+            .chain(accel.findings())
+            .copied()
+            .chain(from_log(name))
+            .map(str::to_owned)
+            .collect()
+    };
+    let mistuned = expected(
+        MISTUNED,
+        &["DISK001", "DISK003", "DISK008", "NET001", "MEM014"],
+    );
+    let tuned = expected(TUNED, &[]);
     let found = domain_findings(&scan_report);
     assert_eq!(found[MISTUNED], mistuned, "{MISTUNED}");
     assert_eq!(found[TUNED], tuned, "{TUNED}");
@@ -328,8 +586,9 @@ fn scan_collect_and_analyze_agree_on_real_qemu_guests() {
     assert_eq!(again[MISTUNED], mistuned);
     assert_eq!(again[TUNED], tuned);
     drop(guests);
+    let left = virsh_names();
     assert!(
-        !String::from_utf8_lossy(&virsh(&["list", "--all", "--name"]).stdout).contains("vd-e2e"),
-        "the guests were undefined"
+        !left.contains(MISTUNED) && !left.contains(TUNED),
+        "the guests were undefined: {left}"
     );
 }

@@ -30,12 +30,12 @@ fn rules_hit(rules: &LogRules, place: &str, text: &[u8]) -> Vec<String> {
 
 #[test]
 #[cfg_attr(
-    not(has_corpus),
+    not(corpus_tests),
     ignore = "../shared/corpus is not present beside this checkout"
 )]
 fn labelled_syzkaller_reports() {
-    let Some(corpus) = common::corpus() else {
-        return common::skip_without_corpus("labelled_syzkaller_reports");
+    let Some(corpus) = common::corpus_or_skip("labelled_syzkaller_reports") else {
+        return;
     };
     let catalog = Catalog::load(&[]).unwrap();
     let rules = LogRules::new(catalog.log_rules.iter().collect());
@@ -95,12 +95,12 @@ fn files_below(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 #[cfg_attr(
-    not(has_corpus),
+    not(corpus_tests),
     ignore = "../shared/corpus is not present beside this checkout"
 )]
 fn every_log_rule_over_the_corpus_logs() {
-    let Some(corpus) = common::corpus() else {
-        return common::skip_without_corpus("every_log_rule_over_the_corpus_logs");
+    let Some(corpus) = common::corpus_or_skip("every_log_rule_over_the_corpus_logs") else {
+        return;
     };
     let catalog = Catalog::load(&[]).unwrap();
     let rules = LogRules::new(catalog.log_rules.iter().collect());

@@ -16,16 +16,38 @@ pub fn facts_of(path: &Path) -> Facts {
     facts::gather(&Snapshot::open(path).expect("snapshot opens"))
 }
 
-/// The shared corpus, when this checkout sits beside it (CI and
-/// developer machines); `None` in a plain clone.
-pub fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    p.is_dir().then_some(p)
+/// `VAR=require` (set by `.ci/run`): what the variable names must be
+/// there, and a test that would skip without it fails instead.
+pub fn required(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "require")
 }
 
-/// Say plainly that a corpus test did not run.
-pub fn skip_without_corpus(test: &str) {
-    eprintln!("SKIPPED {test}: ../shared/corpus is not present beside this checkout");
+/// A line on the test run's own stderr, past the test harness's output
+/// capture (which only takes `print!`/`eprint!`), so a skip or the
+/// accelerator the end-to-end test chose shows in every run, passing or
+/// not.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// The shared corpus beside this checkout (CI and developer machines).
+/// Without it the test says SKIPPED and gets `None`, or, with
+/// `VIRT_DOCTOR_CORPUS=require`, fails.
+pub fn corpus_or_skip(test: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if p.is_dir() {
+        return Some(p);
+    }
+    assert!(
+        !required("VIRT_DOCTOR_CORPUS"),
+        "{test}: VIRT_DOCTOR_CORPUS=require but {} is not there",
+        p.display()
+    );
+    say(&format!(
+        "SKIPPED {test}: ../shared/corpus is not present beside this checkout"
+    ));
+    None
 }
 
 pub fn source<'a>(f: &'a Facts, id: &str) -> &'a virt_doctor::sources::SourceStatus {
