@@ -66,4 +66,8 @@ pub struct Finding {
     pub fix: String,
     pub evidence: Vec<Evidence>,
     pub references: Vec<String>,
+    /// Log findings only: how many log lines (events) the finding groups,
+    /// after de-duplication across files and the time window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<usize>,
 }

@@ -170,5 +170,6 @@ fn meta_finding(
             text: format!("suppress {} (reason: {})", s.rule, s.reason),
         }],
         references: rule.map(|r| r.references.clone()).unwrap_or_default(),
+        events: None,
     }
 }

@@ -91,14 +91,16 @@ fn since_and_until_select_events_by_time() {
             .to_owned()
     };
     assert!(
-        count(&[]).contains("(2 report(s), first 2026-11-01T10:00:00Z, last 2026-11-20T10:00:00Z)"),
+        count(&[]).contains("(2 reports, from 2026-11-01T10:00:00Z to 2026-11-20T10:00:00Z)"),
         "{}",
         count(&[])
     );
-    assert!(count(&["--since", "2026-11-10T00:00:00Z"])
-        .contains("(1 report(s), first 2026-11-20T10:00:00Z"));
-    assert!(count(&["--until", "2026-11-10T00:00:00Z"])
-        .contains("(1 report(s), first 2026-11-01T10:00:00Z"));
+    assert!(
+        count(&["--since", "2026-11-10T00:00:00Z"]).contains("(1 report, at 2026-11-20T10:00:00Z)")
+    );
+    assert!(
+        count(&["--until", "2026-11-10T00:00:00Z"]).contains("(1 report, at 2026-11-01T10:00:00Z)")
+    );
     assert_eq!(count(&["--since", "2026-11-21T00:00:00Z"]), "none");
     let bad = run(&["analyze", path, "--since", "last tuesday"]);
     assert_eq!(bad.status.code(), Some(2));

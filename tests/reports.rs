@@ -202,12 +202,12 @@ fn jsonl_and_markdown() {
     ]));
     assert!(
         md.starts_with(
-            "# virt-doctor: compute4\n\n**0 critical, 3 warnings, 3 info on compute4 (1 domain)**\n"
+            "# virt-doctor: compute4\n\n**0 critical, 1 warning, 5 info on compute4 (1 domain)**\n"
         ),
         "{md}"
     );
     assert!(md.contains("### warning `MEM012` compute4: vm.swappiness is high for a hypervisor"));
-    assert!(md.contains("```\n  sysctl -w vm.swappiness=10"));
+    assert!(md.contains("```\nLower it now and at every boot:\n  sysctl -w vm.swappiness=10\n"));
 }
 
 #[test]

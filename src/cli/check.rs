@@ -260,6 +260,7 @@ fn invalid_xml(catalog: &Catalog, file: &str, problem: &parse::Problem, count: u
             text: problem.message.clone(),
         }],
         references: rule.map(|r| r.references.clone()).unwrap_or_default(),
+        events: None,
     }
 }
 

@@ -198,7 +198,11 @@ fn facts_table(f: &Facts) -> String {
         t.add_row(vec![
             src.id.clone(),
             format!("{:?}", src.status).to_lowercase(),
-            opt(&src.path),
+            match (&src.path, src.files) {
+                (Some(p), n) if n > 1 => format!("{p}/ ({n} files)"),
+                (None, n) if n > 1 => format!("{n} files"),
+                (p, _) => opt(p),
+            },
             src.detail.clone().unwrap_or_default(),
         ]);
     }

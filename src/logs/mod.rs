@@ -378,6 +378,7 @@ pub fn analyze(
         ctx.add_variable_from_value("count", Value::Int(g.count as i64));
         ctx.add_variable_from_value("first", Value::String(Arc::new(time::show(g.first))));
         ctx.add_variable_from_value("last", Value::String(Arc::new(time::show(g.last))));
+        ctx.add_variable_from_value("span", Value::String(Arc::new(time::span(g.first, g.last))));
         ctx.add_variable_from_value(
             "domain",
             g.domain
@@ -411,6 +412,7 @@ pub fn analyze(
             fix: render(&rule.fix).trim_end().to_owned(),
             evidence: g.samples,
             references: rule.references.clone(),
+            events: Some(g.count),
         });
     }
     out

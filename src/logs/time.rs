@@ -195,6 +195,16 @@ pub fn show(t: Option<i64>) -> String {
         )
 }
 
+/// When a group of events happened, for messages: `at T` for one moment,
+/// `from T1 to T2` for a stretch.
+pub fn span(first: Option<i64>, last: Option<i64>) -> String {
+    match (first, last) {
+        (Some(a), Some(b)) if a != b => format!("from {} to {}", show(Some(a)), show(Some(b))),
+        (Some(t), _) | (None, Some(t)) => format!("at {}", show(Some(t))),
+        (None, None) => "at an unknown time".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

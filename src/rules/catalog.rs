@@ -133,9 +133,10 @@ struct RawLogRule {
 pub const LOG_SOURCES: &[&str] = &["dmesg", "syslog", "journal", "qemu", "libvirtd"];
 
 /// Variables of log rule templates: the named captures, the event count,
-/// first and last time (text), the domain the events were tied to (or
-/// null) and the host name.
-const LOG_VARIABLES: &[&str] = &["m", "count", "first", "last", "domain", "host"];
+/// first and last time (text), both as one phrase (`span`: "at T" or
+/// "from T1 to T2"), the domain the events were tied to (or null) and the
+/// host name.
+const LOG_VARIABLES: &[&str] = &["m", "count", "first", "last", "span", "domain", "host"];
 
 #[derive(Debug)]
 pub struct LogRule {

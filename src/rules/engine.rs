@@ -261,11 +261,35 @@ fn check(rule: &Rule, ctx: &Context, domain: Option<String>) -> Result<Option<Fi
         fix: rule.fix.render(ctx)?.trim_end().to_owned(),
         evidence,
         references: rule.references.clone(),
+        events: None,
     }))
 }
 
+/// ` name='value'`, or nothing for a value the XML does not set.
+fn xml_attr(name: &str, v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        v => format!(" {name}='{}'", display(v)),
+    }
+}
+
+/// ` <element a='1' b='2'/>` from the fields of `of` that are set
+/// (`(attribute, field)` pairs), or nothing when none is: evidence shows the
+/// XML as the domain has it.
+fn xml_element(element: &str, of: &Value, attributes: &[(&str, &str)]) -> String {
+    let attrs: String = attributes
+        .iter()
+        .map(|(attr, field)| xml_attr(attr, &get(of, field)))
+        .collect();
+    if attrs.is_empty() {
+        String::new()
+    } else {
+        format!(" <{element}{attrs}/>")
+    }
+}
+
 /// Where a finding points when its rule names no evidence: the element
-/// of the domain XML for domain-level scopes.
+/// of the domain XML for domain-level scopes, shown as the XML sets it.
 fn default_evidence(scope: Scope, ctx: &Context) -> Result<Option<Evidence>, String> {
     let var = |name: &str| ctx.get_variable(name).map_err(|e| e.to_string());
     let domain_line = |element: &Value, text: String| -> Result<Option<Evidence>, String> {
@@ -288,22 +312,24 @@ fn default_evidence(scope: Scope, ctx: &Context) -> Result<Option<Evidence>, Str
         Scope::Disk => {
             let k = var("disk")?;
             let text = format!(
-                "<disk> target {} bus {} cache {} io {}",
-                display(&get(&k, "target")),
-                display(&get(&k, "bus")),
-                display(&get(&k, "cache")),
-                display(&get(&k, "io"))
+                "<target{}{}/>{}",
+                xml_attr("dev", &get(&k, "target")),
+                xml_attr("bus", &get(&k, "bus")),
+                xml_element(
+                    "driver",
+                    &k,
+                    &[("cache", "cache"), ("io", "io"), ("discard", "discard")]
+                )
             );
             domain_line(&k, text)
         }
         Scope::Interface => {
             let i = var("iface")?;
             let text = format!(
-                "<interface type {}> model {} driver {} queues {}",
-                display(&get(&i, "type")),
-                display(&get(&i, "model")),
-                display(&get(&i, "driver")),
-                display(&get(&i, "queues"))
+                "<interface{}>{}{}",
+                xml_attr("type", &get(&i, "type")),
+                xml_element("model", &i, &[("type", "model")]),
+                xml_element("driver", &i, &[("name", "driver"), ("queues", "queues")])
             );
             domain_line(&i, text)
         }

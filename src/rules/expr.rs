@@ -175,8 +175,70 @@ fn format_float(f: f64) -> String {
 ///   list is long; pair it with `more(list, n)`).
 /// * `more(list, n)`: `" and 7 more"` when the list has more than `n`
 ///   elements, else `""`.
+/// * `plural(n, 'socket')`: `"1 socket"`, `"2 sockets"`; `n` is a number
+///   or a list (its length); a third argument gives an irregular plural
+///   (`plural(n, 'entry', 'entries')`).
+/// * `noun(n, 'node')`: the word alone, `"node"` or `"nodes"`, for text
+///   such as `NUMA {noun(nodes, 'node')} {cpus(nodes)}`.
+/// * `times(n)`: `"once"`, `"twice"`, `"3 times"`.
+/// * `sort(list)`: the list in ascending order (numbers by value, the rest
+///   by their text). A map's keys come out of `filter`/`map`/`exists` in no
+///   fixed order (the interpreter keeps maps in hash tables), so text built
+///   from a map's keys sorts them first, or a report would change from one
+///   run to the next.
 pub fn root_context() -> Context<'static> {
     let mut ctx = Context::default();
+    ctx.add_function(
+        "sort",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let mut items: Vec<Value> = match args.first() {
+                Some(Value::List(l)) => l.iter().cloned().collect(),
+                Some(other) => {
+                    return Err(ExecutionError::UnsupportedTargetType {
+                        target: other.clone(),
+                    })
+                }
+                None => return Err(ExecutionError::MissingArgumentOrTarget),
+            };
+            let number = |v: &Value| match v {
+                Value::Int(i) => Some(*i as f64),
+                Value::UInt(u) => Some(*u as f64),
+                Value::Float(f) => Some(*f),
+                _ => None,
+            };
+            items.sort_by(|a, b| match (number(a), number(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                _ => display(a).cmp(&display(b)),
+            });
+            Ok(Value::List(Arc::new(items)))
+        },
+    );
+    ctx.add_function(
+        "plural",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let (n, word) = counted_word(&args)?;
+            Ok(Value::String(Arc::new(format!("{n} {word}"))))
+        },
+    );
+    ctx.add_function(
+        "noun",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let (_, word) = counted_word(&args)?;
+            Ok(Value::String(Arc::new(word)))
+        },
+    );
+    ctx.add_function(
+        "times",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let text = match count_of(args.first())? {
+                Some(1) => "once".to_owned(),
+                Some(2) => "twice".to_owned(),
+                Some(n) => format!("{n} times"),
+                None => "- times".to_owned(),
+            };
+            Ok(Value::String(Arc::new(text)))
+        },
+    );
     ctx.add_function(
         "cpus",
         |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
@@ -266,6 +328,38 @@ pub fn root_context() -> Context<'static> {
         },
     );
     ctx
+}
+
+/// The number a count argument stands for: an integer, or a list's
+/// length; `None` for null (a value the snapshot did not have).
+fn count_of(v: Option<&Value>) -> Result<Option<i64>, ExecutionError> {
+    match v {
+        Some(Value::Int(i)) => Ok(Some(*i)),
+        Some(Value::UInt(u)) => Ok(Some(i64::try_from(*u).unwrap_or(i64::MAX))),
+        Some(Value::List(l)) => Ok(Some(l.len() as i64)),
+        Some(Value::Null) => Ok(None),
+        Some(other) => Err(ExecutionError::UnsupportedTargetType {
+            target: other.clone(),
+        }),
+        None => Err(ExecutionError::MissingArgumentOrTarget),
+    }
+}
+
+/// `(n, word)` for `plural`/`noun`: the singular for exactly one, else the
+/// given plural or the singular with an `s`. An unknown count shows as
+/// `-`, as null values do everywhere in rule text.
+fn counted_word(args: &[Value]) -> Result<(String, String), ExecutionError> {
+    let n = count_of(args.first())?;
+    let singular = match args.get(1) {
+        Some(Value::String(s)) => s.to_string(),
+        _ => return Err(ExecutionError::MissingArgumentOrTarget),
+    };
+    let word = match (n, args.get(2)) {
+        (Some(1), _) => singular,
+        (_, Some(Value::String(p))) => p.to_string(),
+        _ => format!("{singular}s"),
+    };
+    Ok((n.map_or_else(|| "-".to_owned(), |n| n.to_string()), word))
 }
 
 /// Keep the default panic message for every panic except those raised
@@ -505,6 +599,16 @@ mod tests {
             t.render(&ctx).unwrap(),
             "db01: pinned to 0-2,5, 16.0 GiB, ratio 2.5 {literal}"
         );
+        let words = Template::compile(
+            "{plural(1, 'socket')}|{plural(domain.cpus, 'CPU')}|{noun([2], 'node')} {noun(domain.cpus, 'node')}|{plural(3, 'entry', 'entries')}|{times(1)} {times(2)} {times(7)}",
+        )
+        .unwrap();
+        assert_eq!(
+            words.render(&ctx).unwrap(),
+            "1 socket|4 CPUs|node nodes|3 entries|once twice 7 times"
+        );
+        let sorted = Template::compile("{sort([3, 1, 2.5])}|{sort(['eth0', 'eno1'])}").unwrap();
+        assert_eq!(sorted.render(&ctx).unwrap(), "1, 2.5, 3|eno1, eth0");
         assert!(Template::compile("{unclosed").is_err());
         assert!(Template::compile("stray }").is_err());
         assert_eq!(t.variables(), vec!["domain"]);

@@ -389,7 +389,7 @@ fn summarise(source: &Source, t: Tally) -> SourceStatus {
             .first()
             .map(|u| u.split(": ").next().unwrap_or("").to_owned()),
         1 => t.paths.first().cloned(),
-        _ => Some(common_prefix_pattern(&t.paths)),
+        _ => common_directory(&t.paths),
     };
     let mut detail: Vec<String> = Vec::new();
     detail.extend(t.malformed.iter().take(5).cloned());
@@ -427,16 +427,16 @@ fn summarise(source: &Source, t: Tally) -> SourceStatus {
 }
 
 /// `sys/block/sda/queue/scheduler`, `sys/block/vda/queue/rotational` ->
-/// `sys/block/{2 entries}`: enough to say where to look.
-fn common_prefix_pattern(paths: &[String]) -> String {
+/// `sys/block`: the directory holding every file read, a real path that
+/// evidence can point at (the count is the status's `files`). `None` when
+/// the files share no directory (`proc/sys/...` and `sos_commands/...`).
+fn common_directory(paths: &[String]) -> Option<String> {
     let first: Vec<&str> = paths[0].split('/').collect();
-    let mut keep = first.len();
+    // Never the whole path of the first file: the result is a directory.
+    let mut keep = first.len() - 1;
     for p in &paths[1..] {
         let parts: Vec<&str> = p.split('/').collect();
         keep = keep.min(first.iter().zip(&parts).take_while(|(a, b)| a == b).count());
     }
-    if keep == 0 {
-        return format!("{} files", paths.len());
-    }
-    format!("{}/… ({} files)", first[..keep].join("/"), paths.len())
+    (keep > 0).then(|| first[..keep].join("/"))
 }

@@ -1,0 +1,81 @@
+//! The words of the built-in catalog, as a person reads them in a report:
+//! every prose field of every rule file under rules/ (title, message, fix,
+//! explanation, subject, evidence text). Counts are written with
+//! `plural`/`noun`/`times`, never as "1 time(s)"; the text names public
+//! sources, never the notes the rules were researched from.
+
+use std::path::{Path, PathBuf};
+
+/// Fields a report, `rules show` or a SARIF consumer shows to people.
+const PROSE: &[&str] = &["title", "message", "fix", "explanation", "subject"];
+
+/// Text that must never reach a person, and why.
+const FORBIDDEN: &[(&str, &str)] = &[
+    ("(s)", "write the count with plural(n, 'word') or times(n)"),
+    ("(es)", "write the count with plural(n, 'word', 'words')"),
+    (
+        "source document",
+        "the research notes are not something users know",
+    ),
+];
+
+fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rule_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn no_rule_text_hedges_its_counts_or_names_the_research_notes() {
+    let mut files = Vec::new();
+    rule_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &mut files,
+    );
+    assert!(files.len() >= 8, "{files:?}");
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let doc: toml::Value = toml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let rules = ["rule", "log_rule"]
+            .iter()
+            .filter_map(|k| doc.get(*k).and_then(toml::Value::as_array))
+            .flatten();
+        for rule in rules {
+            let code = rule["code"].as_str().unwrap_or("?");
+            let mut texts: Vec<(String, &str)> = PROSE
+                .iter()
+                .filter_map(|f| Some((f.to_string(), rule.get(*f)?.as_str()?)))
+                .collect();
+            for (i, ev) in rule
+                .get("evidence")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(t) = ev.get("text").and_then(toml::Value::as_str) {
+                    texts.push((format!("evidence[{i}].text"), t));
+                }
+            }
+            checked += 1;
+            for (field, text) in texts {
+                for (bad, why) in FORBIDDEN {
+                    if text.contains(bad) {
+                        problems.push(format!(
+                            "{}: {code} {field} has `{bad}`: {why}",
+                            file.file_name().unwrap().to_string_lossy()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} rules read");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
