@@ -2,7 +2,7 @@
 # this machine lacks first, so they work on a fresh Debian machine.
 
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config libvirt-dev strace qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu
+DEB_PACKAGES := pkg-config libvirt-dev strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu
 
 .PHONY: demo test deps lint libvirtd fuzz-smoke
 
@@ -13,6 +13,8 @@ demo: deps
 
 # Formatting, lints, and the whole test suite (the end-to-end test with
 # real QEMU guests runs when libvirtd answers; see tests/libvirt_e2e.rs).
+# The benchmarks run too, at a small size, so their assertions execute
+# (bench/common.rs).
 test: deps lint libvirtd
 	$(CARGO) test
 
@@ -28,7 +30,8 @@ lint:
 
 # System packages the build and tests need: libvirt's C library for the
 # `virt` binding, strace for the test that proves `scan` writes nothing,
-# and libvirtd, QEMU and qemu-img for the end-to-end test. Installed only
+# ripgrep for the log benchmark's comparison, and libvirtd, QEMU and
+# qemu-img for the end-to-end test. Installed only
 # when missing, so a second run costs nothing. qemu-utils comes last and
 # alone: Debian's qemu-system-x86 replaces a backported qemu-utils, which
 # is then installed again at the matching version.

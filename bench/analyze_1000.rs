@@ -3,8 +3,18 @@
 //! the scenario fixtures (tuned, mistuned, pinned, hugepage-backed, with
 //! many disks), renamed, all running. Best of 5 rounds.
 //! Run with `cargo bench --bench analyze_1000`; `BENCH_DOMAINS=5000` for
-//! another count (the 5,000-domain figure in bench/README.md).
+//! another count (the 5,000-domain figure in bench/README.md). Under
+//! `cargo test`: 60 domains, one round.
+//!
+//! Both ways it checks that scale loses nothing: every copy gets at least
+//! the findings its definition gets with one copy of each definition on
+//! the host (more copies may add findings, such as shared pinned CPUs),
+//! and no rule fails.
 
+#[path = "common.rs"]
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
 
@@ -15,13 +25,19 @@ use virt_doctor::snapshot::{Kind, Snapshot};
 use virt_doctor::sources;
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("analyze_1000: benchmark; run it with `cargo bench --bench analyze_1000`");
+    if common::filtered_out("analyze_1000") {
         return;
     }
+    let rounds = if common::measuring() { 5 } else { 1 };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hosts");
     let host = Snapshot::open(&fixtures.join("healthy-2node")).unwrap();
-    let (mut data, statuses) = sources::load(&host);
+    let (_, statuses) = sources::load(&host);
+    // The host without its own domains, to fill with copies.
+    let bare_host = || {
+        let (mut data, _) = sources::load(&host);
+        data.domains.clear();
+        data
+    };
     let mut templates = Vec::new();
     for scenario in [
         "healthy-2node",
@@ -33,48 +49,65 @@ fn main() {
         let (d, _) = sources::load(&Snapshot::open(&fixtures.join(scenario)).unwrap());
         templates.extend(d.domains.into_values());
     }
-    data.domains.clear();
-    let count: usize = std::env::var("BENCH_DOMAINS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    for i in 0..count {
-        let mut e = templates[i % templates.len()].clone();
-        e.domain.name = format!("{}-{i:04}", e.domain.name);
-        e.active = true;
-        data.domains.insert(e.domain.name.clone(), e);
-    }
-    let disks: usize = data.domains.values().map(|d| d.domain.disks.len()).sum();
+    let count = common::size("BENCH_DOMAINS", 1000, 60) as usize;
+    let with_copies = |count: usize| {
+        let mut data = bare_host();
+        for i in 0..count {
+            let mut e = templates[i % templates.len()].clone();
+            e.domain.name = format!("{}-{i:04}", e.domain.name);
+            e.active = true;
+            data.domains.insert(e.domain.name.clone(), e);
+        }
+        data
+    };
     let catalog = Catalog::load(&[]).unwrap();
     let config = Config::default();
+    let target = || Target {
+        kind: Kind::Directory,
+        path: "bench".into(),
+    };
+    // The rules each definition gets with one copy of each on the host,
+    // by template index.
+    let alone = rules::evaluate(
+        &catalog,
+        &facts::build(&with_copies(templates.len()), statuses.clone(), target()),
+        &config,
+    );
+    let reference = rules_by_copy(&alone.findings);
+    // All but the tuned host's own definitions have something to report.
+    assert_eq!(
+        (templates.len(), reference.len()),
+        (22, 21),
+        "definitions, and those with findings"
+    );
+    let data = with_copies(count);
+    let disks: usize = data.domains.values().map(|d| d.domain.disks.len()).sum();
     let (mut best_build, mut best_eval) = (f64::MAX, f64::MAX);
     let mut findings = 0;
-    for _ in 0..5 {
+    for _ in 0..rounds {
         let t = Instant::now();
-        let f = facts::build(
-            &data,
-            statuses.clone(),
-            Target {
-                kind: Kind::Directory,
-                path: "bench".into(),
-            },
-        );
+        let f = facts::build(&data, statuses.clone(), target());
         best_build = best_build.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let eval = rules::evaluate(&catalog, &f, &config);
         best_eval = best_eval.min(t.elapsed().as_secs_f64());
         assert!(eval.errors.is_empty(), "{:?}", eval.errors.first());
         findings = eval.findings.len();
+        let got = rules_by_copy(&eval.findings);
+        for i in 0..count {
+            let want = reference
+                .get(&(i % templates.len()))
+                .cloned()
+                .unwrap_or_default();
+            let have = got.get(&i).cloned().unwrap_or_default();
+            assert!(
+                have.is_superset(&want),
+                "copy {i} lost findings: has {have:?}, its definition alone {want:?}"
+            );
+        }
     }
     if std::env::var_os("PER_RULE").is_some() {
-        let f = facts::build(
-            &data,
-            statuses.clone(),
-            Target {
-                kind: Kind::Directory,
-                path: "bench".into(),
-            },
-        );
+        let f = facts::build(&data, statuses.clone(), target());
         let mut times = Vec::new();
         let all = Catalog::load(&[]).unwrap();
         for r in &all.rules {
@@ -110,13 +143,31 @@ fn main() {
         }
     }
     println!(
-        "{count} domains ({disks} disks), {} rules: facts {:.1} ms + rules {:.1} ms = {:.1} ms (best of 5); {findings} findings; peak RSS {} MiB",
+        "{count} domains ({disks} disks), {} rules: facts {:.1} ms + rules {:.1} ms = {:.1} ms (best of {rounds}); {findings} findings; peak RSS {} MiB",
         catalog.rules.len(),
         best_build * 1e3,
         best_eval * 1e3,
         (best_build + best_eval) * 1e3,
         peak_rss_mib()
     );
+}
+
+/// Rule codes per domain copy, keyed by the copy's number (the `-NNNN`
+/// suffix of its name).
+fn rules_by_copy(findings: &[virt_doctor::findings::Finding]) -> BTreeMap<usize, BTreeSet<String>> {
+    let mut out: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for f in findings {
+        let Some(copy) = f
+            .domain
+            .as_deref()
+            .and_then(|d| d.rsplit_once('-'))
+            .and_then(|(_, n)| n.parse().ok())
+        else {
+            continue;
+        };
+        out.entry(copy).or_default().insert(f.rule.clone());
+    }
+    out
 }
 
 /// `VmHWM` of this process: the most memory it ever held.

@@ -2,7 +2,12 @@
 //! operator runs them: the host's files, libvirt at qemu:///system (when it
 //! answers; `VIRT_DOCTOR_BENCH_URI` to change, `none` to skip), no sampling
 //! interval (the 2 s sleep would dominate and is not work). Best of 5.
-//! Run with `cargo bench --bench scan_live`.
+//! Run with `cargo bench --bench scan_live`; under `cargo test`, one round
+//! that checks the capture: the host's files are there, libvirt answered
+//! whenever `virsh` says libvirtd does, and no rule failed.
+
+#[path = "common.rs"]
+mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,11 +20,17 @@ use virt_doctor::rules::Catalog;
 use virt_doctor::snapshot::Kind;
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("scan_live: benchmark; run it with `cargo bench --bench scan_live`");
+    if common::filtered_out("scan_live") {
         return;
     }
+    let rounds = if common::measuring() { 5 } else { 1 };
     let uri = std::env::var("VIRT_DOCTOR_BENCH_URI").unwrap_or_else(|_| "qemu:///system".into());
+    // Whether libvirtd answers here, asked the way an operator would.
+    let libvirtd_answers = uri != "none"
+        && std::process::Command::new("virsh")
+            .args(["-r", "-c", &uri, "version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
     let opts = Options {
         sysroot: "/".into(),
         connect: (uri != "none").then_some(uri),
@@ -32,9 +43,19 @@ fn main() {
     let config = Config::default();
     let (mut best_collect, mut best_scan) = (f64::MAX, f64::MAX);
     let (mut files, mut bytes, mut findings, mut domains) = (0, 0, 0, 0);
-    for _ in 0..5 {
+    for _ in 0..rounds {
         let start = Instant::now();
         let capture = collect::collect(&opts);
+        assert_eq!(
+            capture.info.libvirt.status == "ok",
+            libvirtd_answers,
+            "libvirt in the capture: {:?}",
+            capture.info.libvirt
+        );
+        assert!(
+            capture.file("proc/meminfo").is_some() && capture.file("proc/cpuinfo").is_some(),
+            "the host's own files are captured"
+        );
         best_collect = best_collect.min(start.elapsed().as_secs_f64());
         files = capture.paths().count();
         bytes = capture
@@ -47,10 +68,11 @@ fn main() {
         let a = analysis::run(&snap, &catalog, &config, Window::default());
         best_scan = best_scan.min(start.elapsed().as_secs_f64());
         findings = a.findings.len();
+        assert!(a.rule_errors.is_empty(), "{:?}", a.rule_errors);
     }
     println!(
         "collect: {:.0} ms ({files} files, {:.1} MiB, {domains} libvirt domains); \
-         scan (collect + analysis): {:.0} ms, {findings} findings; best of 5",
+         scan (collect + analysis): {:.0} ms, {findings} findings; best of {rounds}",
         best_collect * 1000.0,
         bytes as f64 / 1048576.0,
         best_scan * 1000.0

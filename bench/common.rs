@@ -1,0 +1,44 @@
+//! What every benchmark shares: whether this run measures or only checks.
+//!
+//! `cargo bench` passes `--bench`: the benchmark runs at its full size and
+//! reports its figures. `cargo test` runs the same program without it (the
+//! targets have `test = true`): a small size, one round, every assertion
+//! executed, so a benchmark that stopped measuring what it claims fails
+//! the test suite instead of waiting for the next person to run it.
+//!
+//! Each benchmark includes this file as its own module and uses part of it.
+#![allow(dead_code)]
+
+/// True under `cargo bench`.
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// Under `cargo test NAME`, a benchmark whose name does not contain the
+/// filter stays out of the way (it cannot take part in libtest's own
+/// filtering, having no harness).
+pub fn filtered_out(name: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let out = !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str()));
+    if out {
+        println!("{name}: filtered out");
+    }
+    out
+}
+
+/// `VAR=require` (set by `.ci/run`): what the variable stands for must be
+/// there, so a benchmark that would skip fails instead.
+pub fn required(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "require")
+}
+
+/// A size from the environment, else the full or the smoke default.
+pub fn size(var: &str, full: u64, smoke: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if measuring() { full } else { smoke })
+}
