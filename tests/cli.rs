@@ -46,7 +46,9 @@ fn exit_codes_follow_fail_on() {
         Some(0)
     );
 
-    // hotsos: one warning (swappiness) and two infos.
+    // hotsos: one warning (MEM012, swappiness) and five infos (CPU007,
+    // LOG061, NET007, LOG063 on both domains): exit 1 at the default
+    // warning level and at info, 0 at critical.
     assert_eq!(
         run(&["analyze", "fixtures/hosts/hotsos-compute"])
             .status
@@ -151,6 +153,17 @@ fn json_report_follows_the_contract() {
         .map(|c| order.iter().position(|o| o == c).unwrap())
         .collect();
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{cats:?}");
+    let severity = |f: &serde_json::Value| match f["severity"].as_str().unwrap() {
+        "critical" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    assert!(
+        findings
+            .windows(2)
+            .all(|w| w[0]["category"] != w[1]["category"] || severity(&w[0]) <= severity(&w[1])),
+        "worst first within a category"
+    );
     // A disk finding points at the <disk> element of the domain XML.
     let unsafe_cache = findings.iter().find(|f| f["rule"] == "DISK002").unwrap();
     assert_eq!(unsafe_cache["domain"], "files01");
@@ -281,6 +294,7 @@ references = ["site runbook 7"]
         dir_arg,
     ]);
     assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty(), "no report: {}", stdout(&o));
     let err = stderr(&o);
     assert!(err.contains("broken.toml:1: rule SITE002: when:"), "{err}");
     assert!(!err.contains("panicked"), "{err}");

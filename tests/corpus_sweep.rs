@@ -77,12 +77,12 @@ fn run_parser(kind: &str, text: &str) -> Vec<Problem> {
 
 #[test]
 #[cfg_attr(
-    not(has_corpus),
+    not(corpus_tests),
     ignore = "../shared/corpus is not present beside this checkout"
 )]
 fn every_parser_over_the_corpus() {
-    let Some(corpus) = common::corpus() else {
-        return common::skip_without_corpus("every_parser_over_the_corpus");
+    let Some(corpus) = common::corpus_or_skip("every_parser_over_the_corpus") else {
+        return;
     };
     let mut files = Vec::new();
     files_below(&corpus, &mut files);
@@ -148,29 +148,34 @@ fn expected_error_names(dir: &Path) -> BTreeSet<String> {
 
 #[test]
 #[cfg_attr(
-    not(has_corpus),
+    not(corpus_tests),
     ignore = "../shared/corpus is not present beside this checkout"
 )]
 fn libvirt_negative_cases_are_never_silently_fine() {
-    let Some(corpus) = common::corpus() else {
-        return common::skip_without_corpus("libvirt_negative_cases_are_never_silently_fine");
+    let Some(corpus) = common::corpus_or_skip("libvirt_negative_cases_are_never_silently_fine")
+    else {
+        return;
     };
     let sets = [
         (
-            "libvirt-xml/libvirt-9.0.0/qemuxml2argvdata",
-            "libvirt-xml/libvirt-9.0.0/qemuxml2argvdata-expected-errors",
+            "libvirt-9.0.0",
+            "qemuxml2argvdata",
+            "qemuxml2argvdata-expected-errors",
         ),
         (
-            "libvirt-xml/libvirt-11.3.0/qemuxmlconfdata-new-inputs",
-            "libvirt-xml/libvirt-11.3.0/qemuxmlconfdata-new-inputs-expected-errors",
+            "libvirt-11.3.0",
+            "qemuxmlconfdata-new-inputs",
+            "qemuxmlconfdata-new-inputs-expected-errors",
         ),
     ];
-    let (mut flagged, mut accepted) = (Vec::new(), Vec::new());
-    for (inputs, errors) in sets {
-        let errors_dir = corpus.join(errors);
+    // One line per case, `flagged` or `accepted`, then the case and
+    // libvirt's own reason (or the parser's problem).
+    let mut lines = Vec::new();
+    for (version, inputs, errors) in sets {
+        let dir = corpus.join("libvirt-xml").join(version);
+        let errors_dir = dir.join(errors);
         for name in expected_error_names(&errors_dir) {
-            let xml = corpus.join(inputs).join(format!("{name}.xml"));
-            let Ok(text) = fs::read_to_string(&xml) else {
+            let Ok(text) = fs::read_to_string(dir.join(inputs).join(format!("{name}.xml"))) else {
                 continue;
             };
             let p = parse::domain::parse(&text);
@@ -184,35 +189,44 @@ fn libvirt_negative_cases_are_never_silently_fine() {
                 })
                 .and_then(|e| fs::read_to_string(e.path()).ok())
                 .unwrap_or_default();
-            if p.problems.is_empty() {
-                accepted.push(format!("{name}: libvirt says {}", why.trim()));
-            } else {
-                flagged.push(format!("{name}: {}", p.problems[0].message));
-            }
+            let why = why.lines().next().unwrap_or("").trim().to_owned();
+            lines.push(match p.problems.first() {
+                None => format!("accepted {version}/{name}: libvirt says {why}"),
+                Some(problem) => format!("flagged  {version}/{name}: {}", problem.message),
+            });
         }
     }
+    lines.sort();
+    let flagged = lines.iter().filter(|l| l.starts_with("flagged")).count();
     eprintln!(
-        "libvirt negative cases flagged by the parser: {}",
-        flagged.len()
+        "libvirt negative cases: {} in all, {flagged} flagged by the parser, {} accepted",
+        lines.len(),
+        lines.len() - flagged
     );
-    for f in &flagged {
-        eprintln!("  flagged  {f}");
-    }
     // Most of libvirt's rejections depend on QEMU capabilities or driver
-    // policy that a static parse cannot know; they are listed here so the
-    // sweep never passes them silently. Rules see them as valid domains.
-    eprintln!(
-        "libvirt negative cases the parser accepts (semantic checks beyond XML parsing): {}",
-        accepted.len()
-    );
-    for a in &accepted {
-        eprintln!("  accepted {a}");
+    // policy that a static parse cannot know; rules see those as valid
+    // domains. The list is checked in, so a case moving between flagged
+    // and accepted (a parser change) shows in review.
+    let listed = common::fixture("libvirt/negative-cases.txt");
+    let got = lines.join("\n") + "\n";
+    let want = fs::read_to_string(&listed).unwrap_or_default();
+    if got != want {
+        let draft = listed.with_extension("txt.new");
+        fs::write(&draft, &got).unwrap();
+        let old: BTreeSet<&str> = want.lines().collect();
+        let new: BTreeSet<&str> = got.lines().collect();
+        panic!(
+            "libvirt's negative cases changed against {} (draft in {}):\n{}",
+            listed.display(),
+            draft.display(),
+            old.symmetric_difference(&new)
+                .map(|l| format!("{} {l}", if new.contains(l) { "+" } else { "-" }))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
-    assert!(
-        flagged.len() + accepted.len() > 200,
-        "negative cases were not found"
-    );
-    assert!(!flagged.is_empty());
+    assert!(lines.len() > 200, "negative cases were not found");
+    assert!(flagged > 0);
     // The one file libvirt ships as not well-formed must be malformed.
     let broken = fs::read_to_string(
         corpus.join("libvirt-xml/libvirt-11.3.0/qemuxmlconfdata-new-inputs/broken-xml-invalid.xml"),
@@ -229,12 +243,12 @@ fn libvirt_negative_cases_are_never_silently_fine() {
 
 #[test]
 #[cfg_attr(
-    not(has_corpus),
+    not(corpus_tests),
     ignore = "../shared/corpus is not present beside this checkout"
 )]
 fn every_corpus_host_tree_gives_facts() {
-    let Some(corpus) = common::corpus() else {
-        return common::skip_without_corpus("every_corpus_host_tree_gives_facts");
+    let Some(corpus) = common::corpus_or_skip("every_corpus_host_tree_gives_facts") else {
+        return;
     };
     // Any directory holding proc/ or sys/ is a host root.
     let mut roots = Vec::new();
@@ -259,22 +273,57 @@ fn every_corpus_host_tree_gives_facts() {
         }
     }
     roots.sort();
-    assert!(roots.len() >= 40, "found only {} host trees", roots.len());
-    let mut with_cpu = 0;
+    // Every root is judged by what it holds: a CPU source must give a CPU
+    // count, a meminfo a memory total, a NUMA node directory the nodes.
+    // Known gaps are listed with their reason, so a new one shows.
+    let gaps: &[(&str, &str)] = &[(
+        "util-linux-lscpu-dumps/extracted/sparc64",
+        "sparc's cpuinfo counts CPUs in `ncpus active`, not per-processor blocks",
+    )];
+    let (mut with_cpu, mut with_memory, mut with_numa) = (0, 0, 0);
+    let mut missed = Vec::new();
     for root in &roots {
+        let rel = root.strip_prefix(&corpus).unwrap().display().to_string();
+        let rel = rel.trim_start_matches("procfs/");
+        let has = |p: &str| root.join(p).exists();
         let f = common::facts_of(root);
+        let cpu_source = has("proc/cpuinfo")
+            || has("sys/devices/system/cpu/online")
+            || has("sos_commands/processor/lscpu");
         if f.host.cpu.logical.is_some() {
             with_cpu += 1;
+        } else if cpu_source && !gaps.iter().any(|(g, _)| *g == rel) {
+            missed.push(format!("{rel}: a CPU source but no CPU count"));
+        }
+        if f.host.memory.total_kib.is_some() {
+            with_memory += 1;
+        } else if has("proc/meminfo") {
+            missed.push(format!("{rel}: proc/meminfo but no MemTotal"));
+        }
+        if !f.host.numa.nodes.is_empty() {
+            with_numa += 1;
+        } else if has("sys/devices/system/node/node0") {
+            missed.push(format!(
+                "{rel}: sys/devices/system/node/node0 but no NUMA node"
+            ));
         }
         for s in &f.sources {
             if let Some(d) = &s.detail {
-                assert!(!d.is_empty());
+                assert!(!d.is_empty(), "{rel}: source {} has an empty detail", s.id);
             }
         }
     }
     eprintln!(
-        "{} host trees read, {with_cpu} with a CPU count",
+        "{} host trees read: {with_cpu} with a CPU count, {with_memory} with MemTotal, {with_numa} with NUMA nodes",
         roots.len()
+    );
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+    // The corpus is fixed (MANIFEST.tsv): these totals change only when
+    // what virt-doctor reads from it changes.
+    assert_eq!(
+        (roots.len(), with_cpu, with_memory, with_numa),
+        (66, 57, 38, 36),
+        "host trees, with a CPU count, with MemTotal, with NUMA nodes"
     );
 }
 
@@ -283,7 +332,7 @@ fn every_corpus_host_tree_gives_facts() {
 /// fires, which is where false positives show first.
 #[test]
 #[cfg_attr(
-    not(has_corpus),
+    not(corpus_tests),
     ignore = "../shared/corpus is not present beside this checkout"
 )]
 fn analyze_every_corpus_domain() {
@@ -292,8 +341,8 @@ fn analyze_every_corpus_domain() {
     use virt_doctor::rules::{self, Catalog};
     use virt_doctor::sources::{DomainEntry, DomainOrigin, HostData};
 
-    let Some(corpus) = common::corpus() else {
-        return common::skip_without_corpus("analyze_every_corpus_domain");
+    let Some(corpus) = common::corpus_or_skip("analyze_every_corpus_domain") else {
+        return;
     };
     let catalog = Catalog::load(&[]).unwrap();
     let mut files = Vec::new();
