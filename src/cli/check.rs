@@ -126,7 +126,7 @@ pub fn collect(live: &collect::Options, output: &Path) -> anyhow::Result<i32> {
 }
 
 pub fn analyze(path: &Path, opts: &ReportOpts) -> anyhow::Result<i32> {
-    check_snapshot(&Snapshot::open(path)?, opts)
+    check_snapshot(&super::open_host(path)?, opts)
 }
 
 /// Facts rules and log rules over one snapshot.
@@ -155,7 +155,7 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
     let mut config = config_for(opts, &catalog)?;
     let (mut data, statuses, target) = match host {
         Some(p) => {
-            let snap = Snapshot::open(p)?;
+            let snap = super::open_host(p)?;
             let (d, s) = sources::load(&snap);
             (
                 d,
@@ -222,6 +222,14 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
     let a = analysis::with_facts(facts, &catalog, &config, invalid);
     let (mut report, ran) = finish(a, &catalog, &config);
     report.skipped_rules = skipped;
+    // The domains are the files given: only the host can be partial.
+    match (&mut report.coverage, host) {
+        (Some(c), Some(_)) => {
+            c.missing.retain(|g| g.what != "domain definitions");
+            c.partial = !c.missing.is_empty();
+        }
+        (coverage, _) => *coverage = None,
+    }
     if !report.skipped_rules.is_empty() && opts.format == ReportFormat::Table {
         let codes: Vec<&str> = report
             .skipped_rules
@@ -286,7 +294,7 @@ fn side(path: &Path, catalog: &Catalog, config: &Config) -> anyhow::Result<(Stri
             return Ok((host, findings));
         }
     }
-    let a = analysis::run(&Snapshot::open(path)?, catalog, config, Window::default());
+    let a = analysis::run(&super::open_host(path)?, catalog, config, Window::default());
     let (report, _) = finish(a, catalog, config);
     Ok((report.target.hostname.unwrap_or_default(), report.findings))
 }

@@ -16,7 +16,7 @@ use super::FactsFormat;
 pub fn open(path: Option<PathBuf>, live: &collect::Options) -> anyhow::Result<Snapshot> {
     match path {
         None => Ok(collect::collect(live).into_snapshot(Kind::Live, &live.sysroot)),
-        Some(p) => Snapshot::open(&p),
+        Some(p) => super::open_host(&p),
     }
 }
 

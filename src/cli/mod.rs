@@ -350,6 +350,20 @@ pub fn run() -> i32 {
     }
 }
 
+/// The host snapshot at `path`, or the one sosreport found below it, said
+/// on stderr (`sources::open_host`).
+pub fn open_host(path: &std::path::Path) -> anyhow::Result<virt_doctor::snapshot::Snapshot> {
+    let located = virt_doctor::sources::open_host(path)?;
+    if let Some(below) = &located.below {
+        eprintln!(
+            "virt-doctor: no host data in {} itself; analyzing {}, the one snapshot below it",
+            path.display(),
+            path.join(below).display()
+        );
+    }
+    Ok(located.snapshot)
+}
+
 fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
     let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
     Catalog::load(&dirs).map_err(|errors| {

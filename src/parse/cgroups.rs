@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 pub fn parse_v2(text: &str) -> Parsed<BTreeSet<String>> {
     Parsed::ok(text.split_whitespace().map(str::to_owned).collect())
@@ -28,8 +28,8 @@ pub fn parse_v1(text: &str) -> Parsed<BTreeSet<String>> {
             _ => problems.push(Problem::at(
                 n + 1,
                 format!(
-                    "expected `subsys hierarchy num_cgroups enabled`, found `{}`",
-                    clip(line)
+                    "expected `subsys hierarchy num_cgroups enabled`, found {}",
+                    shape(line)
                 ),
             )),
         }

@@ -30,7 +30,7 @@ pub fn parse(text: &str) -> Parsed<Cpuinfo> {
             if !line.trim().is_empty() {
                 problems.push(Problem::at(
                     i + 1,
-                    format!("expected `key : value`, found `{}`", super::clip(line)),
+                    format!("expected `key : value`, found {}", super::shape(line)),
                 ));
             }
             continue;

@@ -43,7 +43,7 @@ fn number(s: &str) -> Result<u32, String> {
         Ok(n) => Err(format!(
             "{n} is beyond the largest CPU/node number ({MAX_ID})"
         )),
-        Err(_) => Err(format!("`{}` is not a CPU or node number", super::clip(s))),
+        Err(_) => Err(format!("{} is not a CPU or node number", super::quote(s))),
     }
 }
 
@@ -60,7 +60,7 @@ pub fn parse_mask(text: &str) -> Result<Vec<u32>, String> {
     let mut cpus = Vec::new();
     for (i, word) in words.iter().rev().enumerate() {
         let bits = u32::from_str_radix(word, 16)
-            .map_err(|_| format!("`{}` is not a hex mask word", super::clip(word)))?;
+            .map_err(|_| format!("{} is not a hex mask word", super::quote(word)))?;
         for bit in 0..32 {
             if bits & (1 << bit) != 0 {
                 cpus.push(i as u32 * 32 + bit);

@@ -1,6 +1,6 @@
 //! `/proc/diskstats` (Documentation/admin-guide/iostats.rst).
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DiskStat {
@@ -28,7 +28,7 @@ pub fn parse(text: &str) -> Parsed<Vec<DiskStat>> {
         if w.len() < 14 {
             problems.push(Problem::at(
                 i + 1,
-                format!("expected at least 14 columns, found `{}`", clip(line)),
+                format!("expected at least 14 columns, found {}", shape(line)),
             ));
             continue;
         }
@@ -36,7 +36,7 @@ pub fn parse(text: &str) -> Parsed<Vec<DiskStat>> {
         let Some(f) = fields else {
             problems.push(Problem::at(
                 i + 1,
-                format!("non-numeric counter in `{}`", clip(line)),
+                format!("expected numeric counters, found {}", shape(line)),
             ));
             continue;
         };

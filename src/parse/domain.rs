@@ -16,7 +16,7 @@
 use roxmltree::{Document, Node};
 use serde::Serialize;
 
-use super::{clip, cpulist, Parsed, Problem};
+use super::{attr_value, cpulist, quote, Parsed, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Domain {
@@ -404,7 +404,7 @@ impl Cx<'_, '_> {
                     format!(
                         "<{} {name}='{}'>: not a valid number",
                         n.tag_name().name(),
-                        clip(raw)
+                        attr_value(raw)
                     ),
                 );
                 None
@@ -424,7 +424,7 @@ impl Cx<'_, '_> {
                     format!(
                         "<{}>{}</…>: not a valid number",
                         n.tag_name().name(),
-                        clip(&raw)
+                        attr_value(&raw)
                     ),
                 );
                 None
@@ -439,7 +439,11 @@ impl Cx<'_, '_> {
             Err(e) => {
                 self.problem(
                     n,
-                    format!("<{} {name}='{}'>: {e}", n.tag_name().name(), clip(raw)),
+                    format!(
+                        "<{} {name}='{}'>: {e}",
+                        n.tag_name().name(),
+                        attr_value(raw)
+                    ),
                 );
                 None
             }
@@ -454,7 +458,7 @@ impl Cx<'_, '_> {
                 format!(
                     "<{} {name}='{}'>: libvirt accepts only {}",
                     n.tag_name().name(),
-                    clip(v),
+                    attr_value(v),
                     allowed.join(", ")
                 ),
             );
@@ -925,7 +929,7 @@ pub fn to_kib(value: u64, unit: &str) -> Result<u64, String> {
         "p" | "P" | "PiB" => 1 << 50,
         "EB" => 1_000_000_000_000_000_000,
         "e" | "E" | "EiB" => 1 << 60,
-        other => return Err(format!("unknown unit `{}`", clip(other))),
+        other => return Err(format!("unknown unit {}", quote(other))),
     };
     let kib = (value as u128 * bytes_per_unit).div_ceil(1024);
     u64::try_from(kib).map_err(|_| format!("{value} {unit} is too large"))

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 /// Split each non-empty line at its first `sep`; keys and values are
 /// trimmed. A later duplicate key keeps the first value (lscpu prints the
@@ -21,7 +21,7 @@ pub fn parse(text: &str, sep: char) -> Parsed<BTreeMap<String, String>> {
             }
             None => problems.push(Problem::at(
                 i + 1,
-                format!("expected `key{sep} value`, found `{}`", clip(line)),
+                format!("expected `key{sep} value`, found {}", shape(line)),
             )),
         }
     }

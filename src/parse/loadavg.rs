@@ -1,6 +1,6 @@
 //! `/proc/loadavg`: `0.20 0.18 0.12 1/80 11206`.
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Loadavg {
@@ -37,10 +37,7 @@ pub fn parse(text: &str) -> Parsed<Option<Loadavg>> {
             value: None,
             problems: vec![Problem::at(
                 1,
-                format!(
-                    "expected three load averages, found `{}`",
-                    clip(text.trim())
-                ),
+                format!("expected three load averages, found {}", shape(text.trim())),
             )],
         },
     }

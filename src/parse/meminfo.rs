@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{clip, Parsed, Problem};
+use super::{quote, shape, Parsed, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Meminfo {
@@ -35,7 +35,7 @@ pub fn parse(text: &str) -> Parsed<Meminfo> {
         let Some((name, rest)) = body.split_once(':') else {
             problems.push(Problem::at(
                 i + 1,
-                format!("expected `Name: value`, found `{}`", clip(line)),
+                format!("expected `Name: value`, found {}", shape(line)),
             ));
             continue;
         };
@@ -48,11 +48,11 @@ pub fn parse(text: &str) -> Parsed<Meminfo> {
             }
             (Some(Ok(_)), Some(u)) => problems.push(Problem::at(
                 i + 1,
-                format!("unknown unit `{}` for {}", clip(u), name.trim()),
+                format!("unknown unit {} for {}", quote(u), name.trim()),
             )),
             _ => problems.push(Problem::at(
                 i + 1,
-                format!("`{}` has no whole-number value", clip(line)),
+                format!("expected `Name: number [kB]`, found {}", shape(line)),
             )),
         }
     }
@@ -122,7 +122,10 @@ pub fn parse_free(text: &str) -> Parsed<Meminfo> {
             }
             Some(_) => problems.push(Problem::at(
                 i + 1,
-                format!("unexpected line `{}`", clip(line)),
+                format!(
+                    "expected a header, `Mem:` or `Swap:`, found {}",
+                    shape(line)
+                ),
             )),
         }
     }

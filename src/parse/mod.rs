@@ -113,7 +113,7 @@ pub fn single_u64(text: &str) -> Parsed<Option<u64>> {
             value: None,
             problems: vec![Problem::at(
                 1,
-                format!("expected a whole number, found `{}`", clip(t)),
+                format!("expected a whole number, found {}", quote(t)),
             )],
         },
     }
@@ -136,7 +136,7 @@ pub fn bracketed_choice(text: &str) -> Parsed<(Option<String>, Vec<String>)> {
     let problems = if selected.is_none() && all.len() > 1 {
         vec![Problem::at(
             1,
-            format!("no [selected] entry in `{}`", clip(text.trim())),
+            format!("no [selected] entry in {}", quote(text.trim())),
         )]
     } else {
         Vec::new()
@@ -167,23 +167,73 @@ pub fn xml_document(text: &str) -> Result<roxmltree::Document<'_>, Problem> {
     })
 }
 
-/// Shorten text quoted in a problem message so a megabyte line does not
-/// become a megabyte error.
-pub fn clip(s: &str) -> String {
-    const MAX: usize = 80;
-    if s.len() <= MAX {
-        return s.to_owned();
+// File contents never reach a problem message whole: a line of
+// /etc/passwd fed to the meminfo parser, or binary junk, would otherwise be
+// echoed to a terminal or a ticket. A problem names the file and the line
+// (so the reader can look) and what was expected; of the input it shows at
+// most a short token, and otherwise only what the input looked like.
+
+/// The longest token a problem message shows as it is.
+const TOKEN_MAX: usize = 32;
+
+fn plain_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().count() <= TOKEN_MAX
+        && s.chars().all(|c| !c.is_control() && c != '\u{fffd}')
+}
+
+/// A value from the input (a unit, a number that did not parse), quoted
+/// in backticks when it is a short piece of plain text, else described.
+pub fn quote(s: &str) -> String {
+    if plain_token(s) {
+        format!("`{s}`")
+    } else {
+        shape(s)
     }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
+}
+
+/// An attribute value inside XML shown in a message (`<vcpu
+/// cpuset='{}'>`): the value itself when short plain text, else described.
+pub fn attr_value(s: &str) -> String {
+    if plain_token(s) {
+        s.to_owned()
+    } else {
+        format!("({})", shape(s))
     }
-    format!("{}…", &s[..end])
+}
+
+/// What a line (or a whole small file) looked like, without its contents.
+pub fn shape(s: &str) -> String {
+    if s.trim().is_empty() {
+        "an empty line".into()
+    } else if s
+        .chars()
+        .any(|c| (c.is_control() && c != '\t') || c == '\u{fffd}')
+    {
+        format!("{} bytes of binary data", s.len())
+    } else {
+        format!("a line of {} characters", s.chars().count())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_show_tokens_and_describe_lines() {
+        assert_eq!(quote("MiB"), "`MiB`");
+        assert_eq!(
+            quote("root:x:0:0:root:/root:/bin/bash and more"),
+            "a line of 40 characters"
+        );
+        assert_eq!(quote("\u{1}\u{2}ELF"), "5 bytes of binary data");
+        assert_eq!(shape("  "), "an empty line");
+        assert_eq!(shape("bin:x:2:2"), "a line of 9 characters");
+        assert_eq!(shape("ab\u{fffd}"), "5 bytes of binary data");
+        assert_eq!(attr_value("0-3"), "0-3");
+        assert_eq!(attr_value(&"9".repeat(40)), "(a line of 40 characters)");
+    }
 
     #[test]
     fn bracketed_choice_picks_the_selected_word() {

@@ -1,6 +1,6 @@
 //! `/proc/net/dev`: per-interface counters.
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct NetDev {
@@ -26,7 +26,7 @@ pub fn parse(text: &str) -> Parsed<Vec<NetDev>> {
         let Some((name, rest)) = line.split_once(':') else {
             problems.push(Problem::at(
                 i + 1,
-                format!("expected `iface: counters`, found `{}`", clip(line)),
+                format!("expected `iface: counters`, found {}", shape(line)),
             ));
             continue;
         };
@@ -45,7 +45,7 @@ pub fn parse(text: &str) -> Parsed<Vec<NetDev>> {
             }),
             _ => problems.push(Problem::at(
                 i + 1,
-                format!("expected 16 counters, found `{}`", clip(line)),
+                format!("expected 16 counters, found {}", shape(line)),
             )),
         }
     }

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Node {
@@ -51,7 +51,10 @@ pub fn parse(text: &str) -> Parsed<BTreeMap<u32, Node>> {
             }
             problems.push(Problem::at(
                 i + 1,
-                format!("bad distance row `{}`", clip(line)),
+                format!(
+                    "expected a distance row (`N: d d …`), found {}",
+                    shape(line)
+                ),
             ));
             continue;
         }
@@ -72,7 +75,10 @@ pub fn parse(text: &str) -> Parsed<BTreeMap<u32, Node>> {
             }
             _ => problems.push(Problem::at(
                 i + 1,
-                format!("unexpected line `{}`", clip(line)),
+                format!(
+                    "expected `available:`, `node N …` or a distance table, found {}",
+                    shape(line)
+                ),
             )),
         }
     }

@@ -1,7 +1,7 @@
 //! `/proc/pressure/{cpu,memory,io}` (PSI): the share of time tasks were
 //! stalled waiting for the resource.
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Line {
@@ -46,8 +46,8 @@ pub fn parse(text: &str) -> Parsed<Pressure> {
             _ => problems.push(Problem::at(
                 i + 1,
                 format!(
-                    "expected `some|full avg10=… avg60=… avg300=… total=…`, found `{}`",
-                    clip(line)
+                    "expected `some|full avg10=… avg60=… avg300=… total=…`, found {}",
+                    shape(line)
                 ),
             )),
         }

@@ -2,7 +2,7 @@
 //! The second field is time spent runnable on a run queue, waiting for a
 //! CPU (kernel Documentation/scheduler/sched-stats.rst).
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedstat {
@@ -20,8 +20,8 @@ pub fn parse(text: &str) -> Parsed<Option<Schedstat>> {
         _ => Parsed::failed(Problem::at(
             1,
             format!(
-                "expected `run_ns wait_ns timeslices`, found `{}`",
-                clip(text.trim())
+                "expected `run_ns wait_ns timeslices`, found {}",
+                shape(text.trim())
             ),
         )),
     }

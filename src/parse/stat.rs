@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 /// Jiffies spent in each state since boot (USER_HZ units).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -41,13 +41,25 @@ pub fn parse(text: &str) -> Parsed<Stat> {
         match key {
             "cpu" => match times(&rest) {
                 Some(t) => out.total = Some(t),
-                None => problems.push(Problem::at(i + 1, format!("bad cpu line `{}`", clip(line)))),
+                None => problems.push(Problem::at(
+                    i + 1,
+                    format!(
+                        "expected `cpuN user nice system idle …`, found {}",
+                        shape(line)
+                    ),
+                )),
             },
             _ if key.starts_with("cpu") => match (key[3..].parse::<u32>(), times(&rest)) {
                 (Ok(n), Some(t)) => {
                     out.per_cpu.insert(n, t);
                 }
-                _ => problems.push(Problem::at(i + 1, format!("bad cpu line `{}`", clip(line)))),
+                _ => problems.push(Problem::at(
+                    i + 1,
+                    format!(
+                        "expected `cpuN user nice system idle …`, found {}",
+                        shape(line)
+                    ),
+                )),
             },
             "btime" => out.btime = rest.first().and_then(|v| v.parse().ok()),
             "procs_running" => out.procs_running = first(),

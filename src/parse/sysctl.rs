@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 /// Normalise a value as described in the module docs.
 pub fn normalise(value: &str) -> String {
@@ -39,7 +39,7 @@ pub fn parse_sysctl_a(text: &str) -> Parsed<BTreeMap<String, String>> {
         else {
             problems.push(Problem::at(
                 i + 1,
-                format!("expected `name = value`, found `{}`", clip(line)),
+                format!("expected `name = value`, found {}", shape(line)),
             ));
             continue;
         };
@@ -69,7 +69,10 @@ mod tests {
         assert_eq!(p.value["kernel.domainname"], "");
         assert_eq!(
             p.problems,
-            vec![Problem::at(5, "expected `name = value`, found `nonsense`")]
+            vec![Problem::at(
+                5,
+                "expected `name = value`, found a line of 8 characters"
+            )]
         );
     }
 

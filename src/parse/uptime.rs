@@ -1,6 +1,6 @@
 //! `/proc/uptime`: seconds since boot and idle seconds summed over CPUs.
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 pub fn parse(text: &str) -> Parsed<Option<f64>> {
     match text.split_whitespace().next().map(str::parse::<f64>) {
@@ -9,7 +9,7 @@ pub fn parse(text: &str) -> Parsed<Option<f64>> {
             value: None,
             problems: vec![Problem::at(
                 1,
-                format!("expected seconds since boot, found `{}`", clip(text.trim())),
+                format!("expected seconds since boot, found {}", shape(text.trim())),
             )],
         },
     }

@@ -2,7 +2,7 @@
 //! (`Linux version 5.4.0-97-generic (buildd@…) …`) or `uname -a`
 //! (`Linux host 5.4.0-97-generic #110-Ubuntu SMP …`).
 
-use super::{clip, Parsed, Problem};
+use super::{shape, Parsed, Problem};
 
 pub fn parse_proc_version(text: &str) -> Parsed<Option<String>> {
     let release = text
@@ -20,14 +20,14 @@ pub fn parse_uname_a(text: &str) -> Parsed<Option<String>> {
     found(release, text, "`Linux <host> <release> …`")
 }
 
-fn found(release: Option<&str>, text: &str, shape: &str) -> Parsed<Option<String>> {
+fn found(release: Option<&str>, text: &str, expected: &str) -> Parsed<Option<String>> {
     match release {
         Some(r) => Parsed::ok(Some(r.to_owned())),
         None => Parsed {
             value: None,
             problems: vec![Problem::at(
                 1,
-                format!("expected {shape}, found `{}`", clip(text.trim())),
+                format!("expected {expected}, found {}", shape(text.trim())),
             )],
         },
     }

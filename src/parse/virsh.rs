@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{clip, Parsed, Problem};
+use super::{quote, shape, Parsed, Problem};
 
 /// `virsh list --all`: domain name -> state (`running`, `shut off`, ...).
 ///
@@ -26,14 +26,14 @@ pub fn parse_list(text: &str) -> Parsed<BTreeMap<String, String>> {
         let (Some(id), Some(name)) = (parts.next(), parts.next()) else {
             problems.push(Problem::at(
                 n + 1,
-                format!("expected `ID NAME STATE`, found `{}`", clip(t)),
+                format!("expected `ID NAME STATE`, found {}", shape(t)),
             ));
             continue;
         };
         if id != "-" && id.parse::<u32>().is_err() {
             problems.push(Problem::at(
                 n + 1,
-                format!("`{}` is not a domain id", clip(id)),
+                format!("{} is not a domain id", quote(id)),
             ));
             continue;
         }
@@ -41,7 +41,7 @@ pub fn parse_list(text: &str) -> Parsed<BTreeMap<String, String>> {
         if state.is_empty() {
             problems.push(Problem::at(
                 n + 1,
-                format!("no state for domain `{}`", clip(name)),
+                format!("no state for domain {}", quote(name)),
             ));
             continue;
         }
@@ -84,7 +84,7 @@ pub fn parse_domstats(text: &str) -> Parsed<BTreeMap<String, BTreeMap<String, St
             (None, _) => problems.push(Problem::at(n + 1, "statistic before any `Domain:` line")),
             (_, None) => problems.push(Problem::at(
                 n + 1,
-                format!("expected `field=value`, found `{}`", clip(t)),
+                format!("expected `field=value`, found {}", shape(t)),
             )),
         }
     }

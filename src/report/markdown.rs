@@ -10,6 +10,9 @@ pub fn render(report: &Report) -> String {
         .as_deref()
         .unwrap_or(&report.target.path);
     let mut out = format!("# virt-doctor: {host}\n\n**{}**\n", report.summary_line());
+    if let Some(note) = report.coverage.as_ref().and_then(|c| c.note()) {
+        out.push_str(&format!("\n> Note: {note}\n"));
+    }
     let mut category = "";
     for f in &report.findings {
         if f.category != category {

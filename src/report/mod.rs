@@ -40,6 +40,96 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped_rules: Vec<SkippedRule>,
     pub sources: Vec<SourceStatus>,
+    /// What the analysis could and could not see; absent for `lint` of
+    /// domain files without a host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+}
+
+/// Whether the snapshot had what an analysis needs: the core sources
+/// (memory, CPUs, domain definitions, logs) by what they tell, and every
+/// source with its status and why.
+#[derive(Debug, Serialize)]
+pub struct Coverage {
+    /// Some core group has no source with data.
+    pub partial: bool,
+    pub missing: Vec<Gap>,
+    pub sources: Vec<SourceCoverage>,
+}
+
+/// A core group none of whose sources had data.
+#[derive(Debug, Serialize)]
+pub struct Gap {
+    /// `memory`, `CPUs`, `domain definitions`, `logs`.
+    pub what: &'static str,
+    pub sources: Vec<&'static str>,
+    /// Where they were looked for, or why they could not be read.
+    pub why: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceCoverage {
+    pub source: String,
+    pub status: crate::sources::Status,
+    pub why: String,
+}
+
+impl Coverage {
+    pub fn of(sources: &[SourceStatus]) -> Coverage {
+        use crate::sources::Status;
+        let missing: Vec<Gap> = crate::sources::CORE
+            .iter()
+            .filter_map(|(what, ids)| {
+                let of_group: Vec<&SourceStatus> = sources
+                    .iter()
+                    .filter(|s| ids.contains(&s.id.as_str()))
+                    .collect();
+                // Log files each have their own status (`log`) once read.
+                let logs_read = *what == "logs" && sources.iter().any(|s| s.id == "log");
+                let has_data = logs_read
+                    || of_group
+                        .iter()
+                        .any(|s| matches!(s.status, Status::Ok | Status::Malformed));
+                (!has_data).then(|| Gap {
+                    what,
+                    sources: ids.to_vec(),
+                    why: of_group
+                        .iter()
+                        .filter_map(|s| s.detail.as_deref())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                })
+            })
+            .collect();
+        Coverage {
+            partial: !missing.is_empty(),
+            missing,
+            sources: sources
+                .iter()
+                .map(|s| SourceCoverage {
+                    source: s.id.clone(),
+                    status: s.status,
+                    why: match (&s.detail, &s.path) {
+                        (Some(d), _) => d.clone(),
+                        (None, Some(p)) => format!("read from {p}"),
+                        (None, None) => String::new(),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// One line for people, or nothing when the snapshot is complete.
+    pub fn note(&self) -> Option<String> {
+        if !self.partial {
+            return None;
+        }
+        let what: Vec<&str> = self.missing.iter().map(|g| g.what).collect();
+        Some(format!(
+            "partial snapshot, no {}: findings that need them cannot appear",
+            what.join(", no ")
+        ))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +205,7 @@ impl Report {
             rule_errors,
             skipped_rules: Vec::new(),
             sources: facts.sources.clone(),
+            coverage: Some(Coverage::of(&facts.sources)),
         }
     }
 

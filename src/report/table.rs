@@ -20,6 +20,9 @@ pub fn render(
     show_suppressed: bool,
 ) -> String {
     let mut out = String::new();
+    if let Some(note) = report.coverage.as_ref().and_then(|c| c.note()) {
+        out.push_str(&format!("note: {note}\n"));
+    }
     let mut categories: Vec<&str> = CATEGORIES.to_vec();
     for f in &report.findings {
         if !categories.contains(&f.category.as_str()) {

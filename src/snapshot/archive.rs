@@ -117,6 +117,21 @@ impl ArchiveTree {
         }
     }
 
+    /// The tree below directory `sub`, as its own root: a sosreport found
+    /// one or two directories down in what the user pointed at.
+    pub fn descend(self, sub: &str) -> ArchiveTree {
+        let prefix = format!("{sub}/");
+        let entries = self
+            .entries
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_owned(), v)))
+            .collect();
+        ArchiveTree {
+            entries,
+            notices: self.notices,
+        }
+    }
+
     pub fn read(&self, rel: &str, limit: u64) -> Result<Contents, ReadError> {
         match self.entries.get(rel) {
             Some(Entry::File {
@@ -212,22 +227,40 @@ impl Raw {
         limits: Limits,
         path: &Path,
     ) -> anyhow::Result<()> {
-        let mut archive = tar::Archive::new(reader);
-        let iter = archive.entries().map_err(|e| {
+        // The tar crate's errors quote the header bytes they choked on:
+        // for a file that is not an archive those are its contents (a
+        // line of /etc/passwd, binary junk), which never belong in a
+        // message. Say what was expected instead.
+        let not_an_archive = || {
             anyhow::anyhow!(
-                "{} is neither a directory nor a tar archive: {e}",
+                "{} is neither a directory nor a tar archive (.tar, .tar.gz or .tar.xz): its first block is not a tar header",
                 path.display()
             )
-        })?;
+        };
+        let mut archive = tar::Archive::new(reader);
+        let iter = archive.entries().map_err(|_| not_an_archive())?;
         let mut total: u64 = 0;
         let mut count = 0usize;
         for (index, entry) in iter.enumerate() {
             let mut entry = match entry {
                 Ok(e) => e,
-                Err(e) if index == 0 => anyhow::bail!(
-                    "{} is neither a directory nor a readable tar archive: {e}",
+                Err(e) if index == 0 && e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                    return Err(not_an_archive())
+                }
+                Err(_) if index == 0 => anyhow::bail!(
+                    "{} ends before its first tar header: an empty or cut archive",
                     path.display()
                 ),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::InvalidData
+                        || e.kind() == std::io::ErrorKind::Other =>
+                {
+                    self.notices.push(format!(
+                        "archive ends early after {index} entries: entry {} has a damaged header",
+                        index + 1
+                    ));
+                    break;
+                }
                 Err(e) => {
                     self.notices
                         .push(format!("archive ends early after {index} entries: {e}"));
@@ -245,8 +278,9 @@ impl Raw {
             let name_bytes = entry.path_bytes().into_owned();
             let Ok(name) = String::from_utf8(name_bytes.clone()) else {
                 self.notices.push(format!(
-                    "entry `{}` skipped: its name is not UTF-8",
-                    String::from_utf8_lossy(&name_bytes)
+                    "entry {} skipped: its name ({} bytes) is not UTF-8",
+                    index + 1,
+                    name_bytes.len()
                 ));
                 continue;
             };

@@ -168,6 +168,22 @@ impl Snapshot {
         }
     }
 
+    /// The snapshot whose root is the directory `sub` of this one (a
+    /// sosreport inside the case folder the user pointed at). Its origin
+    /// names the directory, so reports say which tree they describe.
+    pub fn descend(self, sub: &str) -> Snapshot {
+        let origin = self.origin.join(sub);
+        let backend = match self.backend {
+            Backend::Fs(_) => Backend::Fs(fs::FsTree::new(origin.clone())),
+            Backend::Archive(t) => Backend::Archive(t.descend(sub)),
+        };
+        Snapshot {
+            origin,
+            backend,
+            ..self
+        }
+    }
+
     /// Whether this is the running host's own filesystem, not a capture of
     /// it: only then are commands run (the kernel ring buffer) and device
     /// nodes looked at.

@@ -11,11 +11,13 @@
 //! candidate too.
 
 mod host_data;
+mod locate;
 mod store;
 
 use serde::Serialize;
 
 pub use host_data::*;
+pub use locate::{has_host_data, open_host, Located};
 
 use crate::parse::Problem;
 use crate::snapshot::{ReadError, Snapshot};
@@ -103,6 +105,17 @@ const fn all(id: &'static str, candidates: &'static [Candidate]) -> Source {
 }
 
 use store as s;
+
+/// The sources without which an analysis is partial, by what they tell:
+/// a snapshot lacking all sources of a group says so above its findings
+/// (and in the report's `coverage`), and these are what is named when a
+/// path holds no host at all.
+pub const CORE: &[(&str, &[&str])] = &[
+    ("memory", &["meminfo"]),
+    ("CPUs", &["cpuinfo", "lscpu", "cpu_topology"]),
+    ("domain definitions", &["domains"]),
+    ("logs", &["logs"]),
+];
 
 pub static SOURCES: &[Source] = &[
     one("hostname", &[

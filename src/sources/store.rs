@@ -31,7 +31,7 @@ pub fn hostname(i: &Input, h: &mut HostData) -> Vec<Problem> {
     if name.is_empty() || name.contains(char::is_whitespace) {
         return vec![Problem::at(
             1,
-            format!("`{}` is not a host name", parse::clip(name)),
+            format!("{} is not a host name", parse::quote(name)),
         )];
     }
     h.hostname = Some(name.to_owned());
@@ -213,7 +213,7 @@ pub fn numa_distance(i: &Input, h: &mut HostData) -> Vec<Problem> {
         }
         Err(_) => vec![Problem::at(
             1,
-            format!("expected distances, found `{}`", parse::clip(i.text.trim())),
+            format!("expected distances, found {}", parse::shape(i.text.trim())),
         )],
     }
 }
@@ -469,8 +469,8 @@ pub fn device_list(i: &Input, h: &mut HostData) -> Vec<Problem> {
             _ => problems.push(Problem::at(
                 n + 1,
                 format!(
-                    "expected `dev/NAME present|absent`, found `{}`",
-                    parse::clip(line)
+                    "expected `dev/NAME present|absent`, found {}",
+                    parse::shape(line)
                 ),
             )),
         }
@@ -492,8 +492,8 @@ pub fn kvm_probe(i: &Input, h: &mut HostData) -> Vec<Problem> {
         return vec![Problem::at(
             1,
             format!(
-                "expected `api_version=N`, `error=...` or `absent`, found `{}`",
-                parse::clip(t)
+                "expected `api_version=N`, `error=...` or `absent`, found {}",
+                parse::shape(t)
             ),
         )];
     };
@@ -531,7 +531,7 @@ pub fn sampled_pids(i: &Input, h: &mut HostData) -> Vec<Problem> {
             }
             None => problems.push(Problem::at(
                 n + 1,
-                format!("expected `DOMAIN PID`, found `{}`", parse::clip(line)),
+                format!("expected `DOMAIN PID`, found {}", parse::shape(line)),
             )),
         }
     }
