@@ -2,7 +2,7 @@
 # this machine lacks first, so they work on a fresh Debian machine.
 
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config libvirt-dev strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu
+DEB_PACKAGES := pkg-config libvirt-dev libxml2-utils strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu
 
 .PHONY: demo test deps lint libvirtd fuzz-smoke
 
@@ -30,7 +30,8 @@ lint:
 
 # System packages the build and tests need: libvirt's C library for the
 # `virt` binding, strace for the test that proves `scan` writes nothing,
-# ripgrep for the log benchmark's comparison, and libvirtd, QEMU and
+# ripgrep for the log benchmark's comparison, xmllint (libxml2-utils) to
+# check domain XML against libvirt's own schema, and libvirtd, QEMU and
 # qemu-img for the end-to-end test. Installed only
 # when missing, so a second run costs nothing. qemu-utils comes last and
 # alone: Debian's qemu-system-x86 replaces a backported qemu-utils, which

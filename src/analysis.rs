@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::facts::{self, Facts};
-use crate::findings::Finding;
+use crate::findings::{Evidence, Finding};
 use crate::logs::{self, Window};
 use crate::rules::{self, Catalog, RuleError};
 use crate::snapshot::Snapshot;
@@ -50,10 +50,62 @@ pub fn with_facts(
         .collect();
     let mut findings = evaluation.findings;
     findings.extend(extra);
+    findings.extend(invalid_xml_findings(&facts, catalog, config));
     Analysis {
         facts,
         findings,
         rule_errors: evaluation.errors,
         ran,
     }
+}
+
+/// VD003 for every domain XML file libvirt would refuse, with every
+/// problem and its line: raised here, not by a predicate, because the
+/// facts of a file that does not parse are exactly what is missing.
+fn invalid_xml_findings(facts: &Facts, catalog: &Catalog, config: &Config) -> Vec<Finding> {
+    let Some(rule) = catalog.find("VD003") else {
+        return Vec::new();
+    };
+    if !config.runs(rule) {
+        return Vec::new();
+    }
+    facts
+        .invalid_domain_xml
+        .iter()
+        .map(|file| {
+            let listed: Vec<String> = file
+                .problems
+                .iter()
+                .map(|p| match p.line {
+                    Some(l) => format!("line {l}: {}", p.message),
+                    None => p.message.clone(),
+                })
+                .collect();
+            Finding {
+                rule: rule.code.clone(),
+                name: rule.name.clone(),
+                category: rule.category.clone(),
+                severity: rule.severity,
+                domain: None,
+                subject: file.path.clone(),
+                title: rule.title.clone(),
+                message: format!("{}: {}", file.path, listed.join("; ")),
+                fix: format!(
+                    "Correct the file at the lines named, then check it the way libvirt will:\n  virt-xml-validate {} domain",
+                    file.path
+                ),
+                evidence: file
+                    .problems
+                    .iter()
+                    .map(|p| Evidence {
+                        path: Some(file.path.clone()),
+                        line: p.line,
+                        text: p.message.clone(),
+                    })
+                    .collect(),
+                references: rule.references.clone(),
+                events: None,
+            }
+        })
+        .collect()
 }

@@ -418,3 +418,84 @@ fn analyze_every_corpus_domain() {
         &errors[..errors.len().min(10)]
     );
 }
+
+/// VD003 says "libvirt would refuse this file". libvirt's own schema is
+/// the oracle: every corpus XML that `xmllint --relaxng domain.rng` (what
+/// `virt-xml-validate` runs) accepts must parse without a problem, except
+/// the files libvirt's own test suite expects it to reject after the
+/// schema (its `.err` cases: no memory at all, a queue size that is not a
+/// power of two), which must keep theirs.
+#[test]
+#[cfg_attr(
+    not(corpus_tests),
+    ignore = "../shared/corpus is not present beside this checkout"
+)]
+fn files_libvirts_schema_accepts_are_not_called_invalid() {
+    let Some(corpus) =
+        common::corpus_or_skip("files_libvirts_schema_accepts_are_not_called_invalid")
+    else {
+        return;
+    };
+    let schema = Path::new("/usr/share/libvirt/schemas/domain.rng");
+    let xmllint = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output();
+    if !schema.is_file() || xmllint.is_err() {
+        assert!(
+            !common::required("VIRT_DOCTOR_CORPUS"),
+            "xmllint (libxml2-utils) and libvirt's {} are needed: `make deps` installs them",
+            schema.display()
+        );
+        common::say("SKIPPED files_libvirts_schema_accepts_are_not_called_invalid: xmllint or libvirt's schemas are not installed");
+        return;
+    }
+    let mut files = Vec::new();
+    files_below(&corpus.join("libvirt-xml"), &mut files);
+    files.retain(|p| p.extension().is_some_and(|x| x == "xml"));
+    files.sort();
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--relaxng"])
+        .arg(schema)
+        .args(&files)
+        .output()
+        .unwrap();
+    let verdicts = String::from_utf8_lossy(&out.stderr);
+    let valid: Vec<&str> = verdicts
+        .lines()
+        .filter_map(|l| l.strip_suffix(" validates"))
+        .collect();
+    let mut rejected_by_libvirt = BTreeSet::new();
+    for set in [
+        "libvirt-9.0.0/qemuxml2argvdata-expected-errors",
+        "libvirt-11.3.0/qemuxmlconfdata-new-inputs-expected-errors",
+    ] {
+        rejected_by_libvirt.extend(expected_error_names(&corpus.join("libvirt-xml").join(set)));
+    }
+    let (mut clean, mut kept, mut wrong) = (0, Vec::new(), Vec::new());
+    for file in &valid {
+        let text = String::from_utf8_lossy(&fs::read(file).unwrap()).into_owned();
+        let problems = parse::domain::parse(&text).problems;
+        let name = Path::new(file)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        match (problems.first(), rejected_by_libvirt.contains(&name)) {
+            (None, _) => clean += 1,
+            (Some(p), true) => kept.push(format!("{name}: {}", p.message)),
+            (Some(p), false) => wrong.push(format!("{file}: {}", p.message)),
+        }
+    }
+    common::say(&format!(
+        "libvirt's schema accepts {} corpus files: {clean} parse cleanly, {} are libvirt's own rejections after the schema",
+        valid.len(),
+        kept.len()
+    ));
+    assert!(valid.len() > 1800, "xmllint accepted only {}", valid.len());
+    assert!(
+        wrong.is_empty(),
+        "called invalid although libvirt's schema accepts them:\n{}",
+        wrong.join("\n")
+    );
+    assert_eq!(kept.len(), 3, "{kept:#?}");
+}

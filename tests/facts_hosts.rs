@@ -183,3 +183,76 @@ fn pid_files_name_the_qemu_process_of_a_domain() {
     let incident = facts_of(&fixture("hosts/incident-logs"));
     assert_eq!(incident.domains[0].pid, Some(6021));
 }
+
+/// Whether this is a hypervisor and whether KVM works are decided from all
+/// the evidence, strongest first, never from CPU flags alone.
+#[test]
+fn hypervisor_and_kvm_are_judged_from_what_libvirt_and_qemu_did() {
+    // A nested host's sosreport from a container: no /dev/kvm in its
+    // listing, but libvirt offers kvm guests and one runs.
+    let nested = common::facts_of(&common::fixture("hosts/nested-kvm"));
+    let v = &nested.derived.virtualization;
+    assert!(v.hypervisor);
+    assert_eq!(v.kvm, Some(true));
+    assert_eq!(
+        v.kvm_evidence,
+        [
+            "libvirt's capabilities offer kvm guests",
+            "running with type='kvm': nested01"
+        ]
+    );
+    // A VirtualBox guest with libvirt installed: nothing shows KVM, three
+    // things show it missing.
+    let no_kvm = common::facts_of(&common::fixture("hosts/no-kvm"));
+    let v = &no_kvm.derived.virtualization;
+    assert!(v.hypervisor);
+    assert_eq!(v.kvm, Some(false));
+    assert_eq!(
+        v.kvm_evidence,
+        [
+            "/dev/kvm is not in the device listing",
+            "no kvm_intel or kvm_amd module is loaded",
+            "the CPU flags show no vmx or svm"
+        ]
+    );
+    // An ordinary server (sysstat's real /proc) with the same /dev
+    // listing: not a hypervisor, so nothing about KVM is a finding there.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&common::fixture("hosts/sysstat-root1"), tmp.path());
+    let listing = tmp.path().join("sos_commands/block");
+    std::fs::create_dir_all(&listing).unwrap();
+    std::fs::copy(
+        common::fixture("hosts/nested-kvm/sos_commands/block/ls_-lanR_.dev"),
+        listing.join("ls_-lanR_.dev"),
+    )
+    .unwrap();
+    let server = common::facts_of(tmp.path());
+    let v = &server.derived.virtualization;
+    assert!(!v.hypervisor, "{v:?}");
+    assert_eq!(v.kvm, Some(false));
+    let o = common::run(&[
+        "analyze",
+        tmp.path().to_str().unwrap(),
+        "--select",
+        "CPU014,NET005",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
+    assert_eq!(r["findings"], serde_json::json!([]));
+    // CPU flags alone decide nothing.
+    let hwloc = common::facts_of(&common::fixture("hosts/hwloc-8amd64-4n2c"));
+    assert_eq!(hwloc.derived.virtualization.kvm, None);
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

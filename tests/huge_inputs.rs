@@ -213,10 +213,18 @@ fn a_million_nested_elements_are_read_without_recursion() {
         detail.contains("deep.xml") && detail.contains("memory size must be given"),
         "{detail}"
     );
-    // Both domains are analyzed: neither names a host CPU model.
+    // Both domains are analyzed (neither names a host CPU model), and the
+    // file libvirt would refuse is a finding.
     assert_eq!(
         verdict(&a),
-        (pairs(&[("CPU007", "deep"), ("CPU007", "ok")]), vec![])
+        (
+            pairs(&[
+                ("CPU007", "deep"),
+                ("CPU007", "ok"),
+                ("VD003", "etc/libvirt/qemu/deep.xml")
+            ]),
+            vec![]
+        )
     );
 }
 

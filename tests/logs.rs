@@ -172,6 +172,21 @@ fn every_log_rule_matches_its_format() {
             .collect();
         assert_eq!(fired, vec![*rule], "{line}");
     }
+    // The host-cpu taint is what host-passthrough and host-model set: not
+    // a finding. Another taint on the same domain is, with its meaning.
+    let taints = "2019-04-18 06:25:12.102+0000: Domain id=3 is tainted: host-cpu\n2019-04-18 06:25:12.103+0000: Domain id=3 is tainted: custom-monitor\n";
+    let dir = snapshot_with(&[(qemu, taints.as_bytes())]);
+    let r = selected(&dir, "LOG062");
+    let messages: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["web07 is tainted: custom-monitor (commands sent straight to the QEMU monitor) (once, at 2019-04-18T06:25:12Z): libvirt cannot vouch for what it did not configure."]
+    );
     // LOG031 wants three link-downs within an hour.
     let flaps = "2026-11-20T10:00:00+00:00 h kernel: eno1: Link is Down\n2026-11-20T10:10:00+00:00 h kernel: eno1: Link is Down\n";
     let dir = snapshot_with(&[(kernel, flaps.as_bytes())]);

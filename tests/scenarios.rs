@@ -160,3 +160,54 @@ fn every_rule_fires_somewhere() {
         .collect();
     assert!(silent.is_empty(), "rules no scenario triggers: {silent:?}");
 }
+
+/// Every fix one report prints can be applied, in any order, and every
+/// setting stays in place: no two rules truncate the same configuration
+/// file (`> /etc/...`), and no two rules write different final values to
+/// the same sysfs or procfs file (one turning KSM off, the other back on).
+#[test]
+fn the_fixes_of_one_report_never_undo_each_other() {
+    let catalog = Catalog::load(&[]).unwrap();
+    // `echo VALUE > FILE` and `cat > FILE <<`, not `>>`.
+    let write = regex::Regex::new(r"(?:echo\s+'?([^'>|]*?)'?\s*|cat\s+)>\s*(/\S+)").unwrap();
+    let mut fights = Vec::new();
+    let mut checked = 0;
+    for name in scenarios() {
+        // file -> (rule, final value written by that rule's fix)
+        let mut writes: std::collections::BTreeMap<String, Vec<(String, String)>> =
+            Default::default();
+        for f in findings_of(&name, &catalog) {
+            let mut last: std::collections::BTreeMap<String, String> = Default::default();
+            for c in write.captures_iter(&f.fix) {
+                last.insert(
+                    c[2].to_owned(),
+                    c.get(1).map_or("", |v| v.as_str()).trim().to_owned(),
+                );
+            }
+            for (file, value) in last {
+                checked += 1;
+                writes
+                    .entry(file)
+                    .or_default()
+                    .push((f.rule.clone(), value));
+            }
+        }
+        for (file, by) in writes {
+            let rules: BTreeSet<&str> = by.iter().map(|(r, _)| r.as_str()).collect();
+            let values: BTreeSet<&str> = by.iter().map(|(_, v)| v.as_str()).collect();
+            let fight = if file.starts_with("/etc/") {
+                rules.len() > 1
+            } else {
+                values.len() > 1
+            };
+            if fight {
+                fights.push(format!("{name}: {file} written by {by:?}"));
+            }
+        }
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} writes found: is the pattern right?"
+    );
+    assert!(fights.is_empty(), "{}", fights.join("\n"));
+}

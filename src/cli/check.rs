@@ -9,7 +9,7 @@ use virt_doctor::analysis;
 use virt_doctor::collect;
 use virt_doctor::config::Config;
 use virt_doctor::facts::{self, Target};
-use virt_doctor::findings::{Evidence, Finding, Severity};
+use virt_doctor::findings::Finding;
 use virt_doctor::logs::{self, Window};
 use virt_doctor::parse;
 use virt_doctor::report::{self, Report, SkippedRule};
@@ -176,18 +176,16 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
         ),
     };
     data.domains.clear();
-    let mut invalid = Vec::new();
+    data.invalid_domain_xml.clear();
     for file in files {
         let shown = file.display().to_string();
         let text = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
         let parsed = parse::domain::parse(&String::from_utf8_lossy(&text));
-        if let Some(problem) = parsed.problems.first() {
-            invalid.push(invalid_xml(
-                &catalog,
-                &shown,
-                problem,
-                parsed.problems.len(),
-            ));
+        if !parsed.problems.is_empty() {
+            data.invalid_domain_xml.push(sources::InvalidXml {
+                path: shown.clone(),
+                problems: parsed.problems,
+            });
         }
         if let Some(domain) = parsed.value {
             data.domains.insert(
@@ -207,7 +205,9 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
         for r in catalog
             .rules
             .iter()
-            .filter(|r| r.needs_host && config.runs(r))
+            // Rules virt-doctor raises itself (VD001-VD003, `when = "false"`)
+            // are not judged over host facts.
+            .filter(|r| r.needs_host && config.runs(r) && r.when.source != "false")
         {
             skipped.push(SkippedRule {
                 rule: r.code.clone(),
@@ -219,7 +219,7 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
             .extend(skipped.iter().map(|s| s.rule.clone()));
     }
     let facts = facts::build(&data, statuses, target);
-    let a = analysis::with_facts(facts, &catalog, &config, invalid);
+    let a = analysis::with_facts(facts, &catalog, &config, Vec::new());
     let (mut report, ran) = finish(a, &catalog, &config);
     report.skipped_rules = skipped;
     // The domains are the files given: only the host can be partial.
@@ -243,33 +243,6 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
         );
     }
     emit(&report, &catalog, opts, &ran)
-}
-
-fn invalid_xml(catalog: &Catalog, file: &str, problem: &parse::Problem, count: usize) -> Finding {
-    let rule = catalog.find("VD003");
-    let more = if count > 1 {
-        format!(" (and {} more problems)", count - 1)
-    } else {
-        String::new()
-    };
-    Finding {
-        rule: "VD003".into(),
-        name: rule.map_or_else(|| "domain-xml-invalid".into(), |r| r.name.clone()),
-        category: "host".into(),
-        severity: rule.map_or(Severity::Critical, |r| r.severity),
-        domain: None,
-        subject: file.to_owned(),
-        title: rule.map_or_else(String::new, |r| r.title.clone()),
-        message: format!("{file}: {}{more}", problem.message),
-        fix: format!("Validate the file the way libvirt will: virt-xml-validate {file} domain"),
-        evidence: vec![Evidence {
-            path: Some(file.to_owned()),
-            line: problem.line,
-            text: problem.message.clone(),
-        }],
-        references: rule.map(|r| r.references.clone()).unwrap_or_default(),
-        events: None,
-    }
 }
 
 /// Findings of one side of a diff: a JSON report, or a snapshot analysed now.

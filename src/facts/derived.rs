@@ -39,6 +39,9 @@ pub struct Derived {
     pub numa_node_count: usize,
     /// Host memory in swap use (`SwapTotal - SwapFree`).
     pub swap_used_kib: Option<u64>,
+    /// Whether this is a hypervisor and whether KVM works, with the
+    /// evidence for each (`facts/virtualization.rs`).
+    pub virtualization: super::virtualization::Virtualization,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -254,6 +257,8 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
             (Some(t), Some(f)) => Some(t.saturating_sub(f)),
             _ => None,
         },
+        // Set by the caller, which has the raw host data it needs.
+        virtualization: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ mod cpu;
 mod derived;
 mod numa;
 pub mod runtime;
+pub mod virtualization;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,9 @@ pub struct Facts {
     pub host: Host,
     pub domains: Vec<DomainFacts>,
     pub derived: Derived,
+    /// Domain XML files libvirt would refuse, with every problem and its
+    /// line (raised as VD003).
+    pub invalid_domain_xml: Vec<crate::sources::InvalidXml>,
     pub logs: Vec<LogFile>,
     pub sources: Vec<SourceStatus>,
 }
@@ -291,7 +295,8 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
             }
         })
         .collect();
-    let derived = derived::build(&host, &mut domains);
+    let mut derived = derived::build(&host, &mut domains);
+    derived.virtualization = virtualization::build(data, &host, &domains);
     Facts {
         schema: SCHEMA,
         target,
@@ -299,6 +304,7 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
         host,
         domains,
         derived,
+        invalid_domain_xml: data.invalid_domain_xml.clone(),
         logs: data.logs.clone(),
         sources,
     }

@@ -9,6 +9,9 @@ use super::{cpulist, domain::to_kib, Parsed, Problem};
 pub struct Capabilities {
     pub cells: Vec<Cell>,
     pub host_cpu_model: Option<String>,
+    /// `<guest><arch><domain type=…/>`: the kinds of guest this libvirt
+    /// can run (`kvm` only when KVM works), sorted, each once.
+    pub guest_domain_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -37,6 +40,17 @@ pub fn parse(text: &str) -> Parsed<Option<Capabilities>> {
         .and_then(|c| c.children().find(|m| m.has_tag_name("model")))
         .and_then(|m| m.text())
         .map(|t| t.trim().to_owned());
+    let mut types: Vec<String> = root
+        .children()
+        .filter(|c| c.has_tag_name("guest"))
+        .flat_map(|g| g.children().filter(|a| a.has_tag_name("arch")))
+        .flat_map(|a| a.children().filter(|d| d.has_tag_name("domain")))
+        .filter_map(|d| d.attribute("type"))
+        .map(str::to_owned)
+        .collect();
+    types.sort();
+    types.dedup();
+    out.guest_domain_types = types;
     let cells = host
         .and_then(|h| h.children().find(|c| c.has_tag_name("topology")))
         .and_then(|t| t.children().find(|c| c.has_tag_name("cells")));

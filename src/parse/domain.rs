@@ -231,8 +231,15 @@ pub struct Interface {
     pub mtu: Option<u32>,
     pub bandwidth_inbound: Option<Bandwidth>,
     pub bandwidth_outbound: Option<Bandwidth>,
+    /// Backed by a tap or macvtap device (`network`, `bridge`, `direct`,
+    /// `ethernet`): the interfaces vhost-net and multiqueue apply to. A
+    /// `user` (slirp/passt), `vhostuser` or `hostdev` interface is not.
+    pub tap: bool,
     pub line: usize,
 }
+
+/// Interface types whose virtio datapath libvirt hands to vhost-net.
+const TAP_TYPES: &[&str] = &["network", "bridge", "direct", "ethernet"];
 
 /// libvirt bandwidth: average/peak/floor in KiB/s, burst in KiB.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -469,6 +476,13 @@ impl Cx<'_, '_> {
     /// A memory size element (`<memory unit='GiB'>4</memory>`) in KiB.
     fn memory(&mut self, n: Option<Node>) -> Option<u64> {
         let n = n?;
+        if text(n).is_none() {
+            self.problem(
+                n,
+                format!("<{}> is empty: libvirt needs a size", n.tag_name().name()),
+            );
+            return None;
+        }
         let value: u64 = self.num_text(Some(n))?;
         self.scaled(n, value, n.attribute("unit"))
     }
@@ -490,8 +504,11 @@ impl Cx<'_, '_> {
             domain_type: attr(node, "type"),
             ..Domain::default()
         };
-        match child(node, "name").and_then(text) {
-            Some(name) => d.name = name,
+        match child(node, "name") {
+            Some(n) => match text(n) {
+                Some(name) => d.name = name,
+                None => self.problem(n, "<name> is empty: libvirt needs a name".into()),
+            },
             None => self.problem(node, "<domain> has no <name>".into()),
         }
         d.uuid = child(node, "uuid").and_then(text);
@@ -539,7 +556,8 @@ impl Cx<'_, '_> {
             .iter()
             .flat_map(|c| &c.numa_cells)
             .any(|c| c.memory_kib.is_some());
-        if d.memory_kib.is_none() && !cell_memory {
+        // An empty <memory> was named where it stands.
+        if d.memory_kib.is_none() && child(node, "memory").is_none() && !cell_memory {
             self.problem(
                 node,
                 "memory size must be given by <memory> or the guest <numa> cells".into(),
@@ -815,7 +833,12 @@ impl Cx<'_, '_> {
         disk.source = child(n, "source").and_then(source_text);
         disk.backing_chain_depth = backing_depth(n);
         if let Some(io) = child(n, "iotune") {
-            for limit in io.children().filter(|c| c.is_element()) {
+            // Every <iotune> child is a number but <group_name>, which
+            // names the throttle group the disk shares its limits with.
+            for limit in io
+                .children()
+                .filter(|c| c.is_element() && !c.has_tag_name("group_name"))
+            {
                 if let Some(v) = self.num_text::<u64>(Some(limit)) {
                     if v > 0 {
                         disk.iotune.insert(limit.tag_name().name().to_owned(), v);
@@ -827,8 +850,10 @@ impl Cx<'_, '_> {
     }
 
     fn interface(&mut self, n: Node) -> Interface {
+        let interface_type = attr(n, "type").unwrap_or_default();
         let mut i = Interface {
-            interface_type: attr(n, "type").unwrap_or_default(),
+            tap: TAP_TYPES.contains(&interface_type.as_str()),
+            interface_type,
             model: child(n, "model").and_then(|m| attr(m, "type")),
             line: self.line(n),
             mac: child(n, "mac").and_then(|m| attr(m, "address")),
@@ -915,21 +940,28 @@ fn backing_depth(disk: Node) -> Option<u32> {
 /// `b`/`bytes`; `KB`, `MB`, … are powers of 1000; `k`/`KiB`, `M`/`MiB`, …
 /// powers of 1024. Byte-level results round up to whole KiB.
 pub fn to_kib(value: u64, unit: &str) -> Result<u64, String> {
-    let bytes_per_unit: u128 = match unit {
-        "b" | "bytes" => 1,
-        "KB" => 1_000,
-        "k" | "K" | "KiB" => 1 << 10,
-        "MB" => 1_000_000,
-        "m" | "M" | "MiB" => 1 << 20,
-        "GB" => 1_000_000_000,
-        "g" | "G" | "GiB" => 1 << 30,
-        "TB" => 1_000_000_000_000,
-        "t" | "T" | "TiB" => 1 << 40,
-        "PB" => 1_000_000_000_000_000,
-        "p" | "P" | "PiB" => 1 << 50,
-        "EB" => 1_000_000_000_000_000_000,
-        "e" | "E" | "EiB" => 1 << 60,
-        other => return Err(format!("unknown unit {}", quote(other))),
+    // libvirt's virScaleInteger, case-insensitive as its schema's unit
+    // pattern is: `b`, `byte(s)`; a scale letter alone or with `iB` is a
+    // power of 1024, with `B` a power of 1000 (`mib` and `MiB` agree).
+    let lower = unit.to_ascii_lowercase();
+    let exponent = |letter: char| "kmgtpe".find(letter).map(|i| i as u32 + 1);
+    let bytes_per_unit: u128 = match lower.as_str() {
+        "b" | "byte" | "bytes" => 1,
+        _ => {
+            let mut chars = lower.chars();
+            let (Some(letter), rest) = (chars.next(), chars.as_str()) else {
+                return Err(format!("unknown unit {}", quote(unit)));
+            };
+            let base: u128 = match rest {
+                "" | "ib" => 1024,
+                "b" => 1000,
+                _ => return Err(format!("unknown unit {}", quote(unit))),
+            };
+            match exponent(letter) {
+                Some(e) => base.pow(e),
+                None => return Err(format!("unknown unit {}", quote(unit))),
+            }
+        }
     };
     let kib = (value as u128 * bytes_per_unit).div_ceil(1024);
     u64::try_from(kib).map_err(|_| format!("{value} {unit} is too large"))
@@ -965,7 +997,13 @@ mod tests {
         assert_eq!(to_kib(1, "GB"), Ok(976_563));
         assert_eq!(to_kib(1536, "b"), Ok(2));
         assert_eq!(to_kib(7, "KiB"), Ok(7));
+        // libvirt's own sparc-minimal.xml writes `unit="mib"`.
+        assert_eq!(to_kib(64, "mib"), Ok(64 * 1024));
+        assert_eq!(to_kib(2, "m"), Ok(2048));
+        assert_eq!(to_kib(1, "mb"), Ok(977));
+        assert_eq!(to_kib(3, "Bytes"), Ok(1));
         assert!(to_kib(1, "parsecs").is_err());
+        assert!(to_kib(1, "mibs").is_err());
         assert!(to_kib(u64::MAX, "EiB").is_err());
     }
 

@@ -51,6 +51,14 @@ pub struct HostData {
     pub logs: Vec<LogFile>,
     /// Names of running programs, when the snapshot shows them.
     pub processes: Option<std::collections::BTreeSet<String>>,
+    /// Domain XML files with problems libvirt would refuse them for, each
+    /// with every problem and its line (VD003).
+    pub invalid_domain_xml: Vec<InvalidXml>,
+    /// Loaded kernel modules (`/proc/modules`, `lsmod`), when captured.
+    pub modules: Option<std::collections::BTreeSet<String>>,
+    /// libvirt's configuration files present (`etc/libvirt/qemu.conf`, …):
+    /// libvirt is installed.
+    pub libvirt_config: Vec<String>,
     /// Domain name -> QEMU pid, from `run/libvirt/qemu/<name>.pid`.
     pub domain_pids: BTreeMap<String, u32>,
     /// NIC name -> ring sizes (`ethtool -g`).
@@ -72,6 +80,13 @@ pub struct HostData {
     /// How many IOMMU groups a capture counted: the only way to say "the
     /// directory exists and is empty", which no copied file can.
     pub iommu_group_count: Option<usize>,
+}
+
+/// A domain XML file and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InvalidXml {
+    pub path: String,
+    pub problems: Vec<crate::parse::Problem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

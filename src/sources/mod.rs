@@ -216,6 +216,12 @@ pub static SOURCES: &[Source] = &[
         file("sos_commands/virsh/virsh_-r_capabilities", s::capabilities),
         file("sos_commands/libvirt/virsh_-r_capabilities", s::capabilities),
     ]),
+    one("modules", &[
+        file("proc/modules", s::modules),
+        file("sos_commands/kernel/lsmod", s::modules),
+        file("insights_commands/lsmod", s::modules),
+    ]),
+    all("libvirt_config", &[names("etc/libvirt/{libvirtd,virtqemud,qemu}.conf", s::libvirt_config)]),
     one("processes", &[
         file("sos_commands/process/ps_auxwww", s::ps),
         file("sos_commands/process/ps_auxfwww", s::ps),

@@ -1,7 +1,9 @@
 //! Store functions: the glue between one parser and one slot of
 //! [`HostData`]. Each is named after the candidate it serves in the table.
 
-use super::{DomainEntry, DomainOrigin, HostData, Input, KvmProbe, LogFile, Sample, VcpuThread};
+use super::{
+    DomainEntry, DomainOrigin, HostData, Input, InvalidXml, KvmProbe, LogFile, Sample, VcpuThread,
+};
 use crate::parse::{self, cpulist, Parsed, Problem};
 
 /// Keep a parser's value in `slot` and hand back its problems.
@@ -323,6 +325,12 @@ pub fn ls_dev(i: &Input, h: &mut HostData) -> Vec<Problem> {
 
 fn domain(i: &Input, h: &mut HostData, origin: DomainOrigin) -> Vec<Problem> {
     let p = parse::domain::parse(i.text);
+    if !p.problems.is_empty() {
+        h.invalid_domain_xml.push(InvalidXml {
+            path: i.path.to_owned(),
+            problems: p.problems.clone(),
+        });
+    }
     let Some(domain) = p.value else {
         return p.problems;
     };
@@ -412,6 +420,26 @@ pub fn log_qemu(i: &Input, h: &mut HostData) -> Vec<Problem> {
 
 pub fn log_libvirtd(i: &Input, h: &mut HostData) -> Vec<Problem> {
     log(i, h, "libvirtd")
+}
+
+/// `/proc/modules` or `lsmod`: the first word of each line is a module
+/// (lsmod's `Module Size Used by` header is not).
+pub fn modules(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let names = h.modules.get_or_insert_with(Default::default);
+    for line in i.text.lines() {
+        match line.split_whitespace().next() {
+            Some("Module") | None => {}
+            Some(name) => {
+                names.insert(name.to_owned());
+            }
+        }
+    }
+    Vec::new()
+}
+
+pub fn libvirt_config(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    h.libvirt_config.push(i.path.to_owned());
+    Vec::new()
 }
 
 pub fn ps(i: &Input, h: &mut HostData) -> Vec<Problem> {
