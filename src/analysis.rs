@@ -14,7 +14,8 @@ pub struct Analysis {
     /// Findings of fact rules and log rules, before suppressions.
     pub findings: Vec<Finding>,
     pub rule_errors: Vec<RuleError>,
-    /// Codes of the fact rules that ran (not disabled or deselected).
+    /// Codes of the rules that ran (not disabled or deselected): fact
+    /// rules, and log rules when logs were read.
     pub ran: Vec<String>,
 }
 
@@ -25,12 +26,20 @@ pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) 
         catalog
             .log_rules
             .iter()
-            .filter(|r| config.runs_log(r))
+            .filter(|r| config.runs(r))
             .collect(),
     );
     let log = logs::analyze(snap, &facts, &log_rules, window);
     facts.sources.extend(log.statuses);
-    with_facts(facts, catalog, config, log.findings)
+    let mut analysis = with_facts(facts, catalog, config, log.findings);
+    analysis.ran.extend(
+        catalog
+            .log_rules
+            .iter()
+            .filter(|r| config.runs(r))
+            .map(|r| r.code.clone()),
+    );
+    analysis
 }
 
 /// The fact rules over facts built some other way (`lint` builds them from

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::findings::Severity;
-use crate::rules::catalog::{Catalog, LogRule, Rule};
+use crate::rules::catalog::{Catalog, Meta};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,21 +125,13 @@ impl Config {
 
     /// Whether a rule runs, given `disable`, `select`, `ignore` and
     /// `min_severity`.
-    pub fn runs(&self, rule: &Rule) -> bool {
-        self.runs_any(&rule.code, &rule.name, &rule.category, rule.severity)
-    }
-
-    /// The same for a log rule.
-    pub fn runs_log(&self, rule: &LogRule) -> bool {
-        self.runs_any(&rule.code, &rule.name, &rule.category, rule.severity)
-    }
-
-    fn runs_any(&self, code: &str, name: &str, category: &str, severity: Severity) -> bool {
-        let hit = |s: &String| selects(s, code, name, category);
-        !self.disabled(code, name)
+    /// (Fact rules and log rules alike: both dereference to [`Meta`].)
+    pub fn runs(&self, rule: &Meta) -> bool {
+        let hit = |s: &String| selects(s, &rule.code, &rule.name, &rule.category);
+        !self.disabled(&rule.code, &rule.name)
             && (self.select.is_empty() || self.select.iter().any(hit))
             && !self.ignore.iter().any(hit)
-            && self.min_severity.is_none_or(|m| severity >= m)
+            && self.min_severity.is_none_or(|m| rule.severity >= m)
     }
 
     /// Every rule and parameter the config names must exist, so a typo in
@@ -157,20 +149,21 @@ impl Config {
         }
         for pattern in self.select.iter().chain(&self.ignore) {
             let any = catalog
-                .rules
-                .iter()
-                .any(|r| selects(pattern, &r.code, &r.name, &r.category))
-                || catalog
-                    .log_rules
-                    .iter()
-                    .any(|r| selects(pattern, &r.code, &r.name, &r.category));
+                .all()
+                .any(|r| selects(pattern, &r.code, &r.name, &r.category));
             if !any {
                 errors.push(format!("{at}: select/ignore: `{pattern}` matches no rule"));
             }
         }
         for (rule, params) in &self.rules {
-            let Some(r) = catalog.find(rule) else {
-                errors.push(format!("{at}: [rules.{rule}]: no such rule"));
+            let Some(r) = catalog.find_rule(rule) else {
+                errors.push(match catalog.find(rule) {
+                    Some(log) => format!(
+                        "{at}: [rules.{rule}]: {} is a log rule and has no parameters",
+                        log.code
+                    ),
+                    None => format!("{at}: [rules.{rule}]: no such rule"),
+                });
                 continue;
             };
             for p in params.keys() {

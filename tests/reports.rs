@@ -514,3 +514,84 @@ fn completions_and_man_page_come_from_the_cli_definition() {
         &stdout(&man)[..200]
     );
 }
+
+/// Log rules are rules like the others in every format and lookup: SARIF
+/// declares every rule a result refers to, JUnit has their test cases,
+/// `-v` explains them, and the config can disable them.
+#[test]
+fn log_findings_are_first_class_in_every_format() {
+    let host = "fixtures/hosts/incident-logs";
+    let sarif = json(&run(&["analyze", host, "--format", "sarif"]));
+    let run0 = &sarif["runs"][0];
+    let declared: Vec<&str> = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let results = run0["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "LOG001"));
+    for r in results {
+        let id = r["ruleId"].as_str().unwrap();
+        let index = r["ruleIndex"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{id} has no ruleIndex")) as usize;
+        assert_eq!(declared[index], id);
+    }
+    let log001 = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "LOG001")
+        .unwrap();
+    assert_eq!(log001["properties"]["scope"], "log");
+
+    let o = run(&["analyze", host, "--format", "junit"]);
+    let suites = junit_parser::from_reader(BufReader::new(&o.stdout[..])).unwrap();
+    let names: Vec<String> = suites
+        .suites
+        .iter()
+        .flat_map(|s| s.cases.iter().map(|c| c.name.clone()))
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.contains("LOG001 oom-killed-qemu: batch01")),
+        "{names:?}"
+    );
+    // A log rule that found nothing passes as its own test case.
+    assert!(
+        names
+            .iter()
+            .any(|n| n.ends_with("LOG040 hardware-error-corrected")),
+        "{names:?}"
+    );
+
+    let verbose = stdout(&run(&["analyze", host, "-v"]));
+    assert!(
+        verbose.contains("why: A QEMU process is usually the largest on a hypervisor"),
+        "{verbose}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("virt-doctor.toml");
+    std::fs::write(&cfg, "disable = [\"LOG060\"]\n").unwrap();
+    let r = json(&run(&[
+        "analyze",
+        host,
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"LOG001") && !rules.contains(&"LOG060"),
+        "{rules:?}"
+    );
+}

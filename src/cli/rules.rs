@@ -77,17 +77,14 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
             )?;
         }
         RulesCommand::Show { rule } => {
-            if let Some(r) = catalog.find(&rule) {
-                show_rule(&mut out, r)?;
-            } else if let Some(r) = catalog
-                .log_rules
-                .iter()
-                .find(|r| r.code.eq_ignore_ascii_case(&rule) || r.name == rule)
-            {
-                show_log_rule(&mut out, r)?;
-            } else {
+            let Some(meta) = catalog.find(&rule) else {
                 eprintln!("virt-doctor: no rule `{rule}`; `virt-doctor rules list` shows them all");
                 return Ok(2);
+            };
+            if let Some(r) = catalog.find_rule(&meta.code) {
+                show_rule(&mut out, r)?;
+            } else if let Some(r) = catalog.log_rules.iter().find(|r| r.code == meta.code) {
+                show_log_rule(&mut out, r)?;
             }
         }
     }

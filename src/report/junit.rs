@@ -33,7 +33,7 @@ pub fn render(
     let mut suites = String::new();
     let (mut total_tests, mut total_failures) = (0, 0);
     let mut categories: Vec<&str> = CATEGORIES.to_vec();
-    for r in &catalog.rules {
+    for r in catalog.all() {
         if !categories.contains(&r.category.as_str()) {
             categories.push(&r.category);
         }
@@ -42,8 +42,7 @@ pub fn render(
         let mut cases = String::new();
         let (mut tests, mut failures) = (0, 0);
         for rule in catalog
-            .rules
-            .iter()
+            .all()
             .filter(|r| r.category == category && ran.contains(&r.code))
         {
             let found: Vec<_> = report

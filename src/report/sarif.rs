@@ -42,8 +42,9 @@ fn fingerprint(text: &str) -> String {
 }
 
 pub fn render(report: &Report, catalog: &Catalog) -> String {
-    let rules: Vec<Value> = catalog
-        .rules
+    // Fact rules and log rules alike: every result's ruleId is here.
+    let metas: Vec<&crate::rules::catalog::Meta> = catalog.all().collect();
+    let rules: Vec<Value> = metas
         .iter()
         .map(|r| {
             json!({
@@ -55,7 +56,7 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
                     "text": format!("{}\n\nReferences:\n{}", r.explanation.trim(), r.references.iter().map(|x| format!("- {x}")).collect::<Vec<_>>().join("\n")),
                 },
                 "defaultConfiguration": { "level": level(r.severity) },
-                "properties": { "category": r.category, "scope": r.scope.as_str(), "tags": [r.category] },
+                "properties": { "category": r.category, "scope": r.kind, "tags": [r.category] },
             })
         })
         .collect();
@@ -82,7 +83,7 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
                 "partialFingerprints": { "virtDoctor/v1": fingerprint(&format!("{}|{}", f.rule, f.subject)) },
                 "properties": { "subject": f.subject, "domain": f.domain, "category": f.category },
             });
-            if let Some(i) = catalog.rules.iter().position(|r| r.code == f.rule) {
+            if let Some(i) = metas.iter().position(|r| r.code == f.rule) {
                 result["ruleIndex"] = json!(i);
             }
             if !locations.is_empty() {

@@ -138,25 +138,44 @@ pub const LOG_SOURCES: &[&str] = &["dmesg", "syslog", "journal", "qemu", "libvir
 /// host name.
 const LOG_VARIABLES: &[&str] = &["m", "count", "first", "last", "span", "domain", "host"];
 
-#[derive(Debug)]
-pub struct LogRule {
+/// What every rule has, whatever decides when it fires: its identity,
+/// how bad a finding is, and what a person reads about it. Reports,
+/// `rules show`, the config's selections and suppressions look rules up
+/// by this alone, so fact rules and log rules are treated alike.
+#[derive(Debug, Clone)]
+pub struct Meta {
     pub code: String,
     pub name: String,
     pub category: String,
     pub severity: Severity,
-    pub sources: Vec<String>,
-    pub pattern: regex::Regex,
-    pub exclude: Option<regex::Regex>,
+    /// What the rule judges: a fact rule's scope (`host`, `domain`,
+    /// `disk`, …) or `log`.
+    pub kind: &'static str,
     pub title: String,
-    pub subject: Option<Template>,
-    pub message: Template,
-    pub fix: Template,
     pub explanation: String,
     pub references: Vec<String>,
     pub seed: Option<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct LogRule {
+    pub meta: Meta,
+    pub sources: Vec<String>,
+    pub pattern: regex::Regex,
+    pub exclude: Option<regex::Regex>,
+    pub subject: Option<Template>,
+    pub message: Template,
+    pub fix: Template,
     pub min_count: u32,
     pub within_seconds: Option<i64>,
-    pub origin: Origin,
+}
+
+impl std::ops::Deref for LogRule {
+    type Target = Meta;
+    fn deref(&self) -> &Meta {
+        &self.meta
+    }
 }
 
 #[derive(Deserialize)]
@@ -228,25 +247,24 @@ pub struct Origin {
 
 #[derive(Debug)]
 pub struct Rule {
-    pub code: String,
-    pub name: String,
-    pub category: String,
-    pub severity: Severity,
+    pub meta: Meta,
     pub scope: Scope,
-    pub title: String,
     pub when: Expr,
     pub message: Template,
     pub fix: Template,
     pub subject: Template,
     pub evidence: Vec<EvidenceSpec>,
-    pub explanation: String,
-    pub references: Vec<String>,
-    pub seed: Option<String>,
     pub params: Vec<Param>,
-    pub origin: Origin,
     /// The rule reads host facts (or other domains), so `lint` of a lone
     /// domain XML cannot run it.
     pub needs_host: bool,
+}
+
+impl std::ops::Deref for Rule {
+    type Target = Meta;
+    fn deref(&self) -> &Meta {
+        &self.meta
+    }
 }
 
 #[derive(Debug, Default)]
@@ -299,10 +317,25 @@ impl Catalog {
         }
     }
 
-    pub fn find(&self, code_or_name: &str) -> Option<&Rule> {
+    /// Any rule, fact or log, by code (any case) or name.
+    pub fn find(&self, code_or_name: &str) -> Option<&Meta> {
+        self.all()
+            .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+    }
+
+    /// A fact rule by code or name (its parameters, its predicate).
+    pub fn find_rule(&self, code_or_name: &str) -> Option<&Rule> {
         self.rules
             .iter()
             .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+    }
+
+    /// Every rule, fact rules then log rules, in catalog order.
+    pub fn all(&self) -> impl Iterator<Item = &Meta> {
+        self.rules
+            .iter()
+            .map(|r| &r.meta)
+            .chain(self.log_rules.iter().map(|r| &r.meta))
     }
 
     fn add_file(&mut self, path: &str, text: &str, errors: &mut Vec<String>) {
@@ -456,23 +489,26 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
             if problems.is_empty() && subject.as_ref().is_none_or(Option::is_some) =>
         {
             Ok(LogRule {
-                code: raw.code,
-                name: raw.name,
-                category: raw.category,
-                severity: raw.severity,
+                meta: Meta {
+                    code: raw.code,
+                    name: raw.name,
+                    category: raw.category,
+                    severity: raw.severity,
+                    kind: "log",
+                    title: raw.title,
+                    explanation: raw.explanation,
+                    references: raw.references,
+                    seed: raw.seed,
+                    origin,
+                },
                 sources: raw.sources,
                 pattern,
                 exclude,
-                title: raw.title,
                 subject: subject.flatten(),
                 message,
                 fix,
-                explanation: raw.explanation,
-                references: raw.references,
-                seed: raw.seed,
                 min_count: raw.min_count.unwrap_or(1).max(1),
                 within_seconds: raw.within_seconds,
-                origin,
             })
         }
         _ => Err(problems),
@@ -558,22 +594,25 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
         }
     };
     Ok(Rule {
-        code: raw.code,
-        name: raw.name,
-        category: raw.category,
-        severity: raw.severity,
+        meta: Meta {
+            code: raw.code,
+            name: raw.name,
+            category: raw.category,
+            severity: raw.severity,
+            kind: raw.scope.as_str(),
+            title: raw.title,
+            explanation: raw.explanation,
+            references: raw.references,
+            seed: raw.seed,
+            origin,
+        },
         scope: raw.scope,
-        title: raw.title,
         when,
         message,
         fix,
         subject,
         evidence,
-        explanation: raw.explanation,
-        references: raw.references,
-        seed: raw.seed,
         params,
-        origin,
         needs_host,
     })
 }
