@@ -166,7 +166,27 @@ impl Config {
                 });
                 continue;
             };
-            for p in params.keys() {
+            for (p, value) in params {
+                // A value of another kind than the default (a string where
+                // a number belongs) would make the rule's predicate fail on
+                // every subject: refuse it here, with the expected kind.
+                if let Some(declared) = r.params.iter().find(|x| &x.name == p) {
+                    let kind = |v: &serde_json::Value| match v {
+                        serde_json::Value::Number(_) => "a number",
+                        serde_json::Value::String(_) => "a string",
+                        serde_json::Value::Bool(_) => "true or false",
+                        serde_json::Value::Array(_) => "a list",
+                        _ => "a table",
+                    };
+                    let given = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+                    if kind(&given) != kind(&declared.default) {
+                        errors.push(format!(
+                            "{at}: [rules.{rule}] {p} = {value}: expected {} (default {})",
+                            kind(&declared.default),
+                            declared.default
+                        ));
+                    }
+                }
                 if !r.params.iter().any(|x| &x.name == p) {
                     let known: Vec<&str> = r.params.iter().map(|x| x.name.as_str()).collect();
                     errors.push(format!(
@@ -207,13 +227,13 @@ impl Config {
 /// `select`/`ignore` entries match a code (`DISK003`), a code prefix in
 /// capitals (`DISK`), a name (`disk-cache-writeback`) or a category
 /// (`disk`).
+/// Whether a `--select`/`--ignore` pattern names a rule: a code or code
+/// prefix (`DISK`, `cpu01`), a rule name, or a category, in any case.
 pub fn selects(pattern: &str, code: &str, name: &str, category: &str) -> bool {
     let prefix = !pattern.is_empty()
-        && pattern
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && code.starts_with(pattern);
-    prefix || name == pattern || category == pattern
+        && pattern.chars().all(|c| c.is_ascii_alphanumeric())
+        && code.starts_with(&pattern.to_ascii_uppercase());
+    prefix || name.eq_ignore_ascii_case(pattern) || category.eq_ignore_ascii_case(pattern)
 }
 
 #[derive(Debug, Deserialize)]

@@ -65,6 +65,35 @@ fn matches(s: &Suppression, f: &Finding, hostname: Option<&str>) -> bool {
     rule && glob(&s.host, hostname) && glob(&s.domain, f.domain.as_deref())
 }
 
+/// Expiry dates in domains' own suppressions must be dates, as in the
+/// config file: a typo would otherwise make an exception permanent.
+pub fn check(facts: &Facts) -> Result<(), Vec<String>> {
+    let errors: Vec<String> = facts
+        .domains
+        .iter()
+        .flat_map(|d| {
+            d.domain.suppressions.iter().filter_map(move |s| {
+                let e = s.expires.as_deref()?;
+                chrono::NaiveDate::parse_from_str(e, "%Y-%m-%d")
+                    .is_err()
+                    .then(|| {
+                        format!(
+                            "{}:{}: <vd:suppress expires='{}'>: not a date (YYYY-MM-DD)",
+                            d.source_path,
+                            s.line,
+                            crate::parse::attr_value(e)
+                        )
+                    })
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 pub fn apply(
     findings: Vec<Finding>,
     facts: &Facts,
@@ -98,9 +127,20 @@ pub fn apply(
         }
     }
     let subject = hostname.unwrap_or("host").to_owned();
+    // The meta rules follow the selection like any rule (`--select DISK`
+    // reports no VD002), and a suppression of rules that did not run is
+    // not "unused": nothing could have matched it (ruff's RUF100 works
+    // the same way).
+    let reports = |code: &str| catalog.find(code).is_some_and(|m| config.runs(m));
+    let could_match = |s: &Suppression| {
+        catalog.all().any(|m| {
+            (m.code.eq_ignore_ascii_case(&s.rule) || m.name == s.rule || m.category == s.rule)
+                && config.runs(m)
+        })
+    };
     for (i, s) in suppressions.iter().enumerate() {
         let scope = describe(s);
-        if expired[i] {
+        if expired[i] && reports("VD001") {
             let date = s.expires.map(|d| d.to_string()).unwrap_or_default();
             out.findings.push(meta_finding(
                 catalog,
@@ -110,7 +150,7 @@ pub fn apply(
                 format!("Fix what it excused, or renew the exception with a later date:\n  {} -> expires = \"YYYY-MM-DD\"", s.origin),
                 s,
             ));
-        } else if !used[i] {
+        } else if !expired[i] && !used[i] && could_match(s) && reports("VD002") {
             out.findings.push(meta_finding(
                 catalog,
                 "VD002",

@@ -487,3 +487,113 @@ fn analyze_reports_domain_xml_libvirt_would_refuse_with_every_line() {
         .collect();
     assert_eq!(lines, [2, 3]);
 }
+
+/// Everything a config or a site rule says is checked before anything
+/// runs, and a selection applies to the meta rules too.
+#[test]
+fn config_and_site_rules_are_checked_and_selection_is_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("virt-doctor.toml");
+    let cfg_arg = cfg.to_str().unwrap();
+    // A parameter of the wrong kind.
+    std::fs::write(&cfg, "[rules.CPU002]\nmax_ratio = \"eight\"\n").unwrap();
+    let o = run(&[
+        "analyze",
+        "fixtures/hosts/cpu-contention",
+        "--config",
+        cfg_arg,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("[rules.CPU002] max_ratio = \"eight\": expected a number (default 5.0)"),
+        "{}",
+        stderr(&o)
+    );
+    // `diff` checks its config like `analyze`.
+    let o = run(&[
+        "diff",
+        "fixtures/hosts/storage",
+        "fixtures/hosts/network",
+        "--config",
+        cfg_arg,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("expected a number"), "{}", stderr(&o));
+
+    // A site rule reading a parameter it does not declare.
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("site.toml"),
+        "[[rule]]\ncode = \"SITE010\"\nname = \"vcpu-cap\"\ncategory = \"cpu\"\nseverity = \"warning\"\nscope = \"domain\"\ntitle = \"t\"\nwhen = \"domain.vcpus > params.max_vcpu\"\nmessage = \"m\"\nfix = \"f\"\nexplanation = \"e\"\n[rule.params.max_vcpus]\ndefault = 8\ndoc = \"d\"\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "analyze",
+        "fixtures/hosts/storage",
+        "--rules-dir",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("site.toml:1: rule SITE010: uses params.max_vcpu, which the rule does not declare (it has: max_vcpus)"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A suppression of a rule the selection leaves out is not "unused".
+    std::fs::write(
+        &cfg,
+        "[[suppress]]\nrule = \"DISK003\"\nreason = \"builders\"\n",
+    )
+    .unwrap();
+    let codes = |args: &[&str]| -> Vec<String> {
+        let mut a = vec![
+            "analyze",
+            "fixtures/hosts/healthy-2node",
+            "--config",
+            cfg_arg,
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(args);
+        let r: serde_json::Value = serde_json::from_str(&stdout(&run(&a))).unwrap();
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(codes(&[]), ["VD002"]);
+    assert!(codes(&["--select", "CPU"]).is_empty());
+    assert!(codes(&["--ignore", "disk"]).is_empty());
+    assert!(codes(&["--ignore", "VD002"]).is_empty());
+    // Categories in any case: the disk rules run, so the suppression of
+    // DISK003 could have matched, and VD002 (category host) reports it.
+    assert_eq!(codes(&["--select", "Disk,HOST"]), ["VD002"]);
+}
+
+/// A domain's own suppression with an expiry that is not a date is an
+/// error, as it is in the config file.
+#[test]
+fn a_domain_suppression_with_a_bad_date_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("etc/libvirt/qemu")).unwrap();
+    std::fs::create_dir_all(root.join("proc")).unwrap();
+    std::fs::write(root.join("proc/meminfo"), "MemTotal: 16384000 kB\n").unwrap();
+    std::fs::write(
+        root.join("etc/libvirt/qemu/web01.xml"),
+        "<domain type='kvm'>\n  <name>web01</name>\n  <memory unit='GiB'>2</memory>\n  <vcpu>1</vcpu>\n  <os><type arch='x86_64'>hvm</type></os>\n  <metadata>\n    <vd:suppressions xmlns:vd='urn:x-virt-doctor:1'>\n      <vd:suppress rule='CPU007' reason='legacy guest' expires='2026-13-45'/>\n    </vd:suppressions>\n  </metadata>\n</domain>\n",
+    )
+    .unwrap();
+    let o = run(&["analyze", root.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("etc/libvirt/qemu/web01.xml:8: <vd:suppress expires='2026-13-45'>: not a date (YYYY-MM-DD)"),
+        "{}",
+        stderr(&o)
+    );
+}

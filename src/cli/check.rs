@@ -36,13 +36,18 @@ fn config_for(opts: &ReportOpts, catalog: &Catalog) -> anyhow::Result<Config> {
 
 /// Suppressions applied, report made; also the codes of the fact rules
 /// that ran (for JUnit's passing test cases).
-fn finish(a: analysis::Analysis, catalog: &Catalog, config: &Config) -> (Report, Vec<String>) {
+fn finish(
+    a: analysis::Analysis,
+    catalog: &Catalog,
+    config: &Config,
+) -> anyhow::Result<(Report, Vec<String>)> {
+    suppress::check(&a.facts).map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
     let today = chrono::Local::now().date_naive();
     let outcome = suppress::apply(a.findings, &a.facts, config, catalog, today);
-    (
+    Ok((
         Report::new(&a.facts, outcome, a.rule_errors, a.ran.len()),
         a.ran,
-    )
+    ))
 }
 
 /// Print the report as asked and return the exit code.
@@ -144,7 +149,7 @@ fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32> {
         until: when(&opts.until).map_err(|e| anyhow::anyhow!("--until: {e}"))?,
     };
     let a = analysis::run(snap, &catalog, &config, window);
-    let (report, ran) = finish(a, &catalog, &config);
+    let (report, ran) = finish(a, &catalog, &config)?;
     emit(&report, &catalog, opts, &ran)
 }
 
@@ -220,7 +225,7 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
     }
     let facts = facts::build(&data, statuses, target);
     let a = analysis::with_facts(facts, &catalog, &config, Vec::new());
-    let (mut report, ran) = finish(a, &catalog, &config);
+    let (mut report, ran) = finish(a, &catalog, &config)?;
     report.skipped_rules = skipped;
     // The domains are the files given: only the host can be partial.
     match (&mut report.coverage, host) {
@@ -268,7 +273,7 @@ fn side(path: &Path, catalog: &Catalog, config: &Config) -> anyhow::Result<(Stri
         }
     }
     let a = analysis::run(&super::open_host(path)?, catalog, config, Window::default());
-    let (report, _) = finish(a, catalog, config);
+    let (report, _) = finish(a, catalog, config)?;
     Ok((report.target.hostname.unwrap_or_default(), report.findings))
 }
 
@@ -283,6 +288,9 @@ pub fn diff(
 ) -> anyhow::Result<i32> {
     let catalog = load_catalog(rules_dirs)?;
     let config = Config::discover(config)?;
+    config
+        .check(&catalog)
+        .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
     let (_, before) = side(base, &catalog, &config)?;
     let (host, after) = side(new, &catalog, &config)?;
     let key = |f: &Finding| (f.rule.clone(), f.subject.clone());

@@ -575,6 +575,36 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
             }
         }
     }
+    // Every `params.NAME` a rule reads must be declared: an undeclared one
+    // would be null at run time and quietly change what the rule says.
+    let used = regex::Regex::new(r"\bparams\.([A-Za-z_][A-Za-z0-9_]*)").expect("static regex");
+    let sources = [raw.when.as_str(), &raw.message, &raw.fix]
+        .into_iter()
+        .chain(raw.subject.as_deref())
+        .chain(raw.evidence.iter().flat_map(|e| {
+            [Some(e.text.as_str()), e.path.as_deref(), e.line.as_deref()]
+                .into_iter()
+                .flatten()
+        }));
+    let mut undeclared = BTreeSet::new();
+    for text in sources {
+        for c in used.captures_iter(text) {
+            if !raw.params.contains_key(&c[1]) {
+                undeclared.insert(c[1].to_owned());
+            }
+        }
+    }
+    for name in undeclared {
+        let declared: Vec<&str> = raw.params.keys().map(String::as_str).collect();
+        problems.push(format!(
+            "uses params.{name}, which the rule does not declare (it has: {})",
+            if declared.is_empty() {
+                "none".to_owned()
+            } else {
+                declared.join(", ")
+            }
+        ));
+    }
     let mut params = Vec::new();
     for (name, p) in raw.params {
         match serde_json::to_value(&p.default) {
