@@ -256,3 +256,27 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// The host name comes from whatever the sosreport kept: its `hostname`
+/// file, or the node name in `uname -a` (here hotsos' real one), never a
+/// placeholder.
+#[test]
+fn the_host_name_comes_from_uname_when_nothing_else_has_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kernel = tmp.path().join("sos_commands/kernel");
+    std::fs::create_dir_all(&kernel).unwrap();
+    std::fs::copy(
+        common::fixture("hosts/hotsos-compute/sos_commands/kernel/uname_-a"),
+        kernel.join("uname_-a"),
+    )
+    .unwrap();
+    let f = common::facts_of(tmp.path());
+    assert_eq!(f.host.hostname.as_deref(), Some("compute4"));
+    assert_eq!(f.host.kernel.as_deref(), Some("5.4.0-97-generic"));
+    let o = common::run(&["analyze", tmp.path().to_str().unwrap()]);
+    assert!(
+        common::stdout(&o).ends_with("on compute4 (0 domains)\n"),
+        "{}",
+        common::stdout(&o)
+    );
+}

@@ -103,7 +103,7 @@ pub fn parse_free(text: &str) -> Parsed<Meminfo> {
                         .iter()
                         .position(|h| *h == name)
                         .and_then(|p| w.get(p + 1))
-                        .and_then(|v| v.parse::<u64>().ok())
+                        .and_then(|v| free_kib(v))
                 };
                 let names: &[(&str, &str)] = if row == "Mem:" {
                     &[
@@ -138,8 +138,50 @@ pub fn parse_free(text: &str) -> Parsed<Meminfo> {
     }
 }
 
+/// One value of `free`: KiB as printed by plain `free`, or with the unit
+/// `free -h` adds (`31Gi`, `1.5Mi`, `0B`; `--si` gives `G`, `M`, powers
+/// of 1000).
+fn free_kib(v: &str) -> Option<u64> {
+    if let Ok(kib) = v.parse::<u64>() {
+        return Some(kib);
+    }
+    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))?;
+    let (number, unit) = v.split_at(split);
+    let number: f64 = number.replace(',', ".").parse().ok()?;
+    let bytes: f64 = match unit {
+        "B" => 1.0,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "K" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        _ => return None,
+    };
+    Some((number * bytes / 1024.0).round() as u64)
+}
+
 #[cfg(test)]
 mod free_tests {
+    /// `free -h` of procps-ng 4 (Debian 12), the human-readable form some
+    /// sosreports and ticket attachments hold.
+    #[test]
+    fn reads_human_units() {
+        let p = super::parse_free("               total        used        free      shared  buff/cache   available\nMem:            31Gi        12Gi       1.2Gi       452Mi        17Gi        18Gi\nSwap:          975Mi          0B       975Mi\n");
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.value.get("MemTotal"), Some(31 * 1024 * 1024));
+        assert_eq!(p.value.get("MemFree"), Some(1258291));
+        assert_eq!(p.value.get("MemAvailable"), Some(18 * 1024 * 1024));
+        assert_eq!(p.value.get("SwapTotal"), Some(975 * 1024));
+        assert_eq!(super::free_kib("0B"), Some(0));
+        assert_eq!(super::free_kib("2,5G"), Some(2441406));
+        assert_eq!(super::free_kib("lots"), None);
+    }
+
     #[test]
     fn reads_mem_and_swap_rows() {
         let p = super::parse_free("              total        used        free      shared  buff/cache   available\nMem:       16393540     9836400      169212        2536     6387928     6210508\nSwap:       8388604      337152     8051452\n");

@@ -121,8 +121,14 @@ pub static SOURCES: &[Source] = &[
     one("hostname", &[
         file("proc/sys/kernel/hostname", s::hostname),
         file("sos_commands/host/hostname", s::hostname),
+        file("sos_commands/general/hostname", s::hostname),
+        file("hostname", s::hostname),
         file("insights_commands/hostname", s::hostname),
         file("etc/hostname", s::hostname),
+        // `uname -a` names the node too: a sosreport without any of the
+        // above still says which host it is.
+        file("sos_commands/kernel/uname_-a", s::hostname_from_uname),
+        file("insights_commands/uname_-a", s::hostname_from_uname),
     ]),
     one("kernel", &[
         file("proc/version", s::proc_version),

@@ -40,6 +40,24 @@ pub fn hostname(i: &Input, h: &mut HostData) -> Vec<Problem> {
     Vec::new()
 }
 
+/// The node name, the second field of `uname -a` (`Linux compute4 5.4.0 …`).
+pub fn hostname_from_uname(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let w: Vec<&str> = i.text.split_whitespace().collect();
+    match (w.first(), w.get(1)) {
+        (Some(&"Linux"), Some(node)) => {
+            h.hostname = Some((*node).to_owned());
+            Vec::new()
+        }
+        _ => vec![Problem::at(
+            1,
+            format!(
+                "expected `Linux <host> <release> …`, found {}",
+                parse::shape(i.text.trim())
+            ),
+        )],
+    }
+}
+
 pub fn proc_version(i: &Input, h: &mut HostData) -> Vec<Problem> {
     keep_opt(&mut h.kernel, parse::version::parse_proc_version(i.text))
 }
