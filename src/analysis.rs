@@ -22,16 +22,20 @@ pub struct Analysis {
 /// Everything about a snapshot: its facts, its logs.
 pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) -> Analysis {
     let mut facts = facts::gather(snap);
+    // A subset of the catalog's log rules, whose union `Catalog::load`
+    // already compiled: a subset compiles too.
     let log_rules = logs::LogRules::new(
         catalog
             .log_rules
             .iter()
             .filter(|r| config.runs(r))
             .collect(),
-    );
+    )
+    .expect("the catalog's log patterns combine (checked at load)");
     let log = logs::analyze(snap, &facts, &log_rules, window);
     facts.sources.extend(log.statuses);
     let mut analysis = with_facts(facts, catalog, config, log.findings);
+    analysis.rule_errors.extend(log.errors);
     analysis.ran.extend(
         catalog
             .log_rules

@@ -143,6 +143,7 @@ fn log_rules() -> &'static LogRules<'static> {
         let catalog =
             CATALOG.get_or_init(|| Catalog::load(&[]).expect("the built-in catalog loads"));
         LogRules::new(catalog.log_rules.iter().collect())
+            .expect("the built-in log patterns combine")
     })
 }
 

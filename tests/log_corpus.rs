@@ -38,7 +38,7 @@ fn labelled_syzkaller_reports() {
         return;
     };
     let catalog = Catalog::load(&[]).unwrap();
-    let rules = LogRules::new(catalog.log_rules.iter().collect());
+    let rules = LogRules::new(catalog.log_rules.iter().collect()).unwrap();
     let dir = corpus.join("logs/kernel/syzkaller-reports");
     // title prefix -> the rule that must find it
     let expect = [
@@ -103,7 +103,7 @@ fn every_log_rule_over_the_corpus_logs() {
         return;
     };
     let catalog = Catalog::load(&[]).unwrap();
-    let rules = LogRules::new(catalog.log_rules.iter().collect());
+    let rules = LogRules::new(catalog.log_rules.iter().collect()).unwrap();
     let mut files = Vec::new();
     files_below(&corpus.join("logs"), &mut files);
     files.sort();

@@ -200,3 +200,194 @@ fn every_log_rule_matches_its_format() {
     let r = selected(&dir, "LOG031");
     assert_eq!(r["findings"][0]["subject"], "eno1");
 }
+
+/// A finding that groups several events is true for all of them: values
+/// that differ between the events are listed with their counts, never
+/// only the first event's.
+#[test]
+fn grouped_findings_show_every_value_they_group() {
+    let mut log = String::new();
+    for i in 0..8 {
+        let (cpu, pid) = if i % 2 == 0 { (1, 333) } else { (8, 332) };
+        log.push_str(&format!(
+            "2026-11-20T10:0{i}:00+00:00 kvm01 kernel: watchdog: BUG: soft lockup - CPU#{cpu} stuck for 23s! [qemu-kvm:{pid}]\n"
+        ));
+    }
+    let dir = snapshot_with(&[("var/log/messages", log.as_bytes())]);
+    let r = selected(&dir, "LOG010");
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(
+        findings[0]["message"],
+        "8 soft lockups, from 2026-11-20T10:00:00Z to 2026-11-20T10:07:00Z: CPU#1 ×4, 8 ×4 stuck for 23s in qemu-kvm (pid 333 ×4, 332 ×4)."
+    );
+    assert_eq!(findings[0]["events"], 8);
+}
+
+/// `--since 24h` is the last day of the snapshot, not of today: a
+/// sosreport taken in 2022 (its own `date --utc` says when) keeps its
+/// last day's events. Dates are accepted, and what the window left out is
+/// counted.
+#[test]
+fn the_window_counts_back_from_when_the_snapshot_was_taken() {
+    let dir = snapshot_with(&[
+        ("sos_commands/date/date_--utc", b"Thu Feb 10 16:19:17 UTC 2022\n"),
+        (
+            "var/log/messages",
+            b"2022-02-08T10:00:00+00:00 kvm01 kernel: INFO: task qemu-kvm:5120 blocked for more than 120 seconds.\n\
+2022-02-10T10:00:00+00:00 kvm01 kernel: INFO: task qemu-kvm:5121 blocked for more than 120 seconds.\n",
+        ),
+    ]);
+    let path = dir.path().to_str().unwrap();
+    let report = |extra: &[&str]| {
+        let mut args = vec!["analyze", path, "--select", "LOG013", "--format", "json"];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let day = report(&["--since", "24h"]);
+    assert_eq!(day["findings"][0]["events"], 1, "{day}");
+    assert!(
+        day["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(pid 5121)"),
+        "{day}"
+    );
+    let status = day["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "log" && s["path"] == "var/log/messages")
+        .unwrap();
+    assert_eq!(
+        status["detail"],
+        "2 lines read; 1 lines with events outside --since/--until left out"
+    );
+    let dated = report(&["--since", "2022-02-08", "--until", "2022-02-09"]);
+    assert_eq!(dated["findings"][0]["events"], 1, "{dated}");
+    assert!(dated["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("(pid 5120)"));
+}
+
+/// A journal export's header says when it ends, and so which year its
+/// year-less stamps are in. The header is insights-core's real one
+/// (`test_journalctl.py`); the OOM line is in the same short format.
+#[test]
+fn a_journal_headers_end_gives_its_year() {
+    let journal = "-- Logs begin at Wed 2017-02-08 15:18:00 CET, end at Tue 2017-09-19 09:12:59 CEST. --\n\
+May 18 15:13:34 lxc-rhel68-sat56 kernel: Out of memory: Killed process 6021 (qemu-kvm) total-vm:17432112kB\n";
+    // A snapshot taken in 2026 would otherwise put May 18 in 2026.
+    let dir = snapshot_with(&[
+        (
+            "sos_commands/date/date_--utc",
+            b"Tue Nov 24 01:08:01 UTC 2026\n",
+        ),
+        (
+            "sos_commands/logs/journalctl_--no-pager",
+            journal.as_bytes(),
+        ),
+    ]);
+    let r = selected(&dir, "LOG001");
+    assert!(
+        r["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at 2017-05-18T15:13:34Z"),
+        "{r}"
+    );
+}
+
+/// A site's log rules, with patterns that match the body as documented
+/// (`^kvm: …` after the timestamp and `kernel:` prefix); a template error
+/// is the rule's error, not text in a finding; patterns that cannot be
+/// combined are a catalog error before anything runs.
+#[test]
+fn site_log_rules_match_bodies_and_fail_cleanly() {
+    let rules = tempfile::tempdir().unwrap();
+    fs::write(
+        rules.path().join("site.toml"),
+        r#"
+[[log_rule]]
+code = "SITE201"
+name = "kvm-nested-off"
+category = "cpu"
+severity = "warning"
+sources = ["syslog", "dmesg"]
+pattern = '''^kvm: (?P<what>nested virtualization is disabled)'''
+title = "Nested virtualization is off"
+message = "{m.what} ({times(count)})."
+fix = "modprobe -r kvm_intel && modprobe kvm_intel nested=1"
+explanation = "Our CI hosts run guests that run guests."
+
+[[log_rule]]
+code = "SITE202"
+name = "broken-template"
+category = "host"
+severity = "info"
+sources = ["syslog"]
+pattern = '''watchdog: BUG: soft lockup'''
+title = "t"
+message = "{m.no_such_capture}"
+fix = "f"
+explanation = "e"
+"#,
+    )
+    .unwrap();
+    let dir = snapshot_with(&[(
+        "var/log/messages",
+        b"Nov 24 01:08:01 kvm01 kernel: [ 12.345678] kvm: nested virtualization is disabled\n\
+Nov 24 01:09:01 kvm01 kernel: watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [qemu-kvm:333]\n",
+    )]);
+    let rules_dir = rules.path().to_str().unwrap();
+    let r = json(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "--rules-dir",
+        rules_dir,
+        "--select",
+        "SITE",
+        "--format",
+        "json",
+    ]);
+    let messages: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(messages, ["nested virtualization is disabled (once)."]);
+    let errors = r["rule_errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["rule"], "SITE202");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_capture"),
+        "{errors:?}"
+    );
+
+    let mut big = String::new();
+    for i in 0..12 {
+        big.push_str(&format!(
+            "[[log_rule]]\ncode = \"SITE3{i:02}\"\nname = \"big-{i}\"\ncategory = \"host\"\nseverity = \"info\"\nsources = [\"syslog\"]\npattern = '''\\w{{1,100}}tag{i}\\w{{1,100}}'''\ntitle = \"t\"\nmessage = \"m\"\nfix = \"f\"\nexplanation = \"e\"\n\n"
+        ));
+    }
+    fs::write(rules.path().join("big.toml"), big).unwrap();
+    let o = run(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "--rules-dir",
+        rules_dir,
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("log patterns that read syslog logs") && err.contains("cannot be combined"),
+        "{err}"
+    );
+    assert!(err.contains("big.toml:1"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

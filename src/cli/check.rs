@@ -138,12 +138,7 @@ pub fn analyze(path: &Path, opts: &ReportOpts) -> anyhow::Result<i32> {
 fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32> {
     let catalog = load_catalog(&opts.rules_dirs)?;
     let config = config_for(opts, &catalog)?;
-    let now = chrono::Utc::now().timestamp();
-    let when = |w: &Option<String>| {
-        w.as_deref()
-            .map(|t| logs::time::parse_when(t, now))
-            .transpose()
-    };
+    let when = |w: &Option<String>| w.as_deref().map(logs::time::parse_when).transpose();
     let window = Window {
         since: when(&opts.since).map_err(|e| anyhow::anyhow!("--since: {e}"))?,
         until: when(&opts.until).map_err(|e| anyhow::anyhow!("--until: {e}"))?,

@@ -74,6 +74,10 @@ pub struct Host {
     pub uptime_seconds: Option<f64>,
     /// Seconds since the Unix epoch (`btime` in `/proc/stat`).
     pub boot_time: Option<i64>,
+    /// When the snapshot was taken (Unix seconds): a capture's own record,
+    /// else boot time plus uptime, else the sosreport's `date`. Log
+    /// windows and year-less log stamps count from it.
+    pub captured_at: Option<i64>,
     pub devices: DeviceFacts,
     pub diskstats: Option<Vec<DiskStat>>,
     pub net: Option<Vec<NetDev>>,
@@ -234,6 +238,7 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
         loadavg: data.loadavg.clone(),
         uptime_seconds: data.uptime_seconds,
         boot_time: data.stat.as_ref().and_then(|s| s.btime),
+        captured_at: captured_at(data),
         devices: DeviceFacts {
             kvm: data.devices.get("kvm").copied(),
             vhost_net: data.devices.get("vhost-net").copied(),
@@ -308,6 +313,22 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
         logs: data.logs.clone(),
         sources,
     }
+}
+
+fn captured_at(data: &HostData) -> Option<i64> {
+    let recorded = data
+        .capture
+        .as_ref()
+        .and_then(|c| chrono::DateTime::parse_from_rfc3339(&c.captured_at).ok())
+        .map(|d| d.timestamp());
+    let boot_and_uptime = match (
+        data.stat.as_ref().and_then(|s| s.btime),
+        data.uptime_seconds,
+    ) {
+        (Some(boot), Some(up)) => Some(boot + up as i64),
+        _ => None,
+    };
+    recorded.or(boot_and_uptime).or(data.date)
 }
 
 fn memory(data: &HostData) -> MemoryFacts {

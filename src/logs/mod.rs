@@ -30,20 +30,34 @@ use crate::rules::expr::{root_context, to_cel};
 use crate::snapshot::{Kind, Snapshot, Stream};
 use crate::sources::{LogFile, SourceStatus, Status};
 
-/// Which events count.
+/// Which events count: `--since`/`--until`, relative spans counted back
+/// from when the snapshot was taken.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Window {
-    pub since: Option<i64>,
-    pub until: Option<i64>,
+    pub since: Option<time::When>,
+    pub until: Option<time::When>,
 }
 
-impl Window {
+/// A window made absolute.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    since: Option<i64>,
+    until: Option<i64>,
+}
+
+impl Bounds {
     /// Events whose time is unknown are kept: they cannot be placed.
     fn contains(&self, t: Option<i64>) -> bool {
         match t {
             None => true,
             Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
         }
+    }
+}
+
+impl Window {
+    fn is_set(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
     }
 }
 
@@ -61,7 +75,10 @@ struct Group {
     count: usize,
     first: Option<i64>,
     last: Option<i64>,
-    captures: BTreeMap<String, String>,
+    /// Every value each named capture took, with how often: a finding
+    /// that groups eight soft lockups must not speak for all eight with
+    /// the first one's CPU and pid.
+    values: BTreeMap<String, Values>,
     domain: Option<String>,
     samples: Vec<Evidence>,
     /// Times inside the rule's window, for `min_count` within `within_seconds`.
@@ -73,6 +90,10 @@ pub struct LogAnalysis {
     pub findings: Vec<Finding>,
     /// Problems met reading logs (cut lines, truncated files).
     pub statuses: Vec<SourceStatus>,
+    /// Rules whose templates failed (a site rule naming a capture its
+    /// pattern does not have): errors of the rule, as for fact rules,
+    /// never text inside a finding.
+    pub errors: Vec<crate::rules::RuleError>,
 }
 
 fn format_of(kind: &str) -> time::Format {
@@ -101,7 +122,12 @@ pub struct LogRules<'a> {
 }
 
 impl<'a> LogRules<'a> {
-    pub fn new(rules: Vec<&'a LogRule>) -> LogRules<'a> {
+    /// The rules' combined matchers. Each pattern compiled on its own when
+    /// the catalog loaded, but together they can still exceed the regex
+    /// engine's size limit: that is an error naming the rules, and the
+    /// catalog checks it at load time (`Catalog::load`), so a run never
+    /// meets it.
+    pub fn new(rules: Vec<&'a LogRule>) -> Result<LogRules<'a>, String> {
         let mut sets = HashMap::new();
         let named = regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("static regex");
         for kind in crate::rules::catalog::LOG_SOURCES {
@@ -111,19 +137,60 @@ impl<'a> LogRules<'a> {
             if indices.is_empty() {
                 continue;
             }
-            let set = RegexSet::new(indices.iter().map(|i| rules[*i].pattern.as_str()))
-                .expect("each pattern compiled when the catalog loaded");
+            let too_big = |e: regex::Error| {
+                format!(
+                    "the {} log patterns that read {kind} logs ({}) cannot be combined: {e}",
+                    indices.len(),
+                    indices
+                        .iter()
+                        .map(|i| format!(
+                            "{} at {}:{}",
+                            rules[*i].code, rules[*i].origin.file, rules[*i].origin.line
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            // The line-level matchers only pick candidate lines and rules;
+            // each rule's own pattern then runs on the line's body. So a
+            // pattern anchored to the body's start (`^kvm: …`) is searched
+            // unanchored here, or it would never see a line that starts
+            // with a timestamp.
+            let loose: Vec<String> = indices
+                .iter()
+                .map(|i| unanchored(rules[*i].pattern.as_str()))
+                .collect();
+            let set = RegexSet::new(&loose).map_err(too_big)?;
             // Group names may repeat across patterns; the alternation only
             // needs to match, so plain groups do.
-            let any = indices
+            let any = loose
                 .iter()
-                .map(|i| format!("(?:{})", named.replace_all(rules[*i].pattern.as_str(), "(")))
+                .map(|p| format!("(?:{})", named.replace_all(p, "(")))
                 .collect::<Vec<_>>()
                 .join("|");
-            let any = regex::bytes::Regex::new(&any).expect("alternation of compiled patterns");
+            let any = regex::bytes::Regex::new(&any).map_err(too_big)?;
             sets.insert(*kind, (any, set, indices));
         }
-        LogRules { rules, sets }
+        Ok(LogRules { rules, sets })
+    }
+}
+
+/// A pattern without its leading `^` (after any inline flags such as
+/// `(?i)`): it matches wherever the anchored one matches in a body.
+fn unanchored(pattern: &str) -> String {
+    let flags_end = if pattern.starts_with("(?")
+        && !pattern.starts_with("(?P")
+        && !pattern.starts_with("(?:")
+        && !pattern.starts_with("(?<")
+    {
+        pattern.find(')').map_or(0, |i| i + 1)
+    } else {
+        0
+    };
+    let (flags, rest) = pattern.split_at(flags_end);
+    match rest.strip_prefix('^') {
+        Some(rest) => format!("{flags}{rest}"),
+        None => pattern.to_owned(),
     }
 }
 
@@ -138,7 +205,10 @@ pub fn analyze(
     let mut out = LogAnalysis {
         findings: Vec::new(),
         statuses: Vec::new(),
+        errors: Vec::new(),
     };
+    // (rule, subject, error) reported once each, however many lines hit it.
+    let mut failed: std::collections::BTreeSet<(usize, String, String)> = Default::default();
     if rules.is_empty() {
         return out;
     }
@@ -160,10 +230,24 @@ pub fn analyze(
     let mut seen_full = false;
     let root = root_context();
     let host_name = facts.host.hostname.clone();
-    let capture = match (facts.host.boot_time, facts.host.uptime_seconds) {
-        (Some(boot), Some(up)) => Some(boot + up as i64),
-        _ => None,
+    let capture = facts.host.captured_at;
+    // A relative window counts back from when the snapshot was taken; on
+    // the live host that is now. A snapshot that does not say falls back
+    // to now, and its status says so.
+    let taken = capture.or((snap.kind() == Kind::Live).then_some(now));
+    let bounds = Bounds {
+        since: window.since.map(|w| w.resolve(taken.unwrap_or(now))),
+        until: window.until.map(|w| w.resolve(taken.unwrap_or(now))),
     };
+    let relative = matches!(window.since, Some(time::When::Before(_)))
+        || matches!(window.until, Some(time::When::Before(_)));
+    if relative && taken.is_none() {
+        out.statuses.push(status(
+            "--since/--until",
+            Status::Ok,
+            "the snapshot does not say when it was taken (no virt-doctor.json, uptime or `date`): the window counts back from now".into(),
+        ));
+    }
 
     // On the live host the kernel ring buffer is a command's output, not
     // a file (unless something saved it to /var/log/dmesg).
@@ -204,9 +288,11 @@ pub fn analyze(
             }
         };
         // Year-less stamps are placed before the moment the snapshot was
-        // taken (boot time + uptime), which, unlike a file's modification
-        // time after extraction or checkout, does not move.
-        let clock = time::Clock {
+        // taken, which, unlike a file's modification time after extraction
+        // or checkout, does not move. A journal export says itself when it
+        // ends (its `-- Logs begin at …, end at … --` header), which beats
+        // both.
+        let mut clock = time::Clock {
             boot_time: facts.host.boot_time,
             reference: capture
                 .or((snap.kind() == Kind::Live).then_some(now))
@@ -219,7 +305,13 @@ pub fn analyze(
             None
         };
         let mut lines = lines::Lines::new(stream.reader);
+        let mut outside = 0usize;
         while let Some(number) = lines.next_raw() {
+            if number == 1 && log.kind == "journal" {
+                if let Some(end) = time::journal_header_end(lines.raw()) {
+                    clock.reference = Some(end);
+                }
+            }
             if !any.is_match(lines.raw()) {
                 continue;
             }
@@ -234,7 +326,8 @@ pub fn analyze(
             if format == time::Format::Dmesg && t.is_some_and(|t| capture.is_some_and(|c| t > c)) {
                 t = None;
             }
-            if !window.contains(t) {
+            if !bounds.contains(t) {
+                outside += 1;
                 continue;
             }
             for i in hits.iter() {
@@ -266,7 +359,13 @@ pub fn analyze(
                                 .clone()
                                 .map_or(Value::Null, |d| Value::String(Arc::new(d))),
                         );
-                        template.render(&ctx).unwrap_or_default()
+                        match template.render(&ctx) {
+                            Ok(s) => s,
+                            Err(e) => {
+                                failed.insert((rule_index, "subject".into(), e));
+                                continue;
+                            }
+                        }
                     }
                 };
                 let g = groups.entry((rule_index, subject)).or_default();
@@ -304,8 +403,8 @@ pub fn analyze(
                 g.count += 1;
                 g.first = min_time(g.first, t);
                 g.last = max_time(g.last, t);
-                if g.captures.is_empty() {
-                    g.captures = captures;
+                for (name, value) in captures {
+                    g.values.entry(name).or_default().add(value);
                 }
                 if g.domain.is_none() {
                     g.domain = domain;
@@ -329,14 +428,18 @@ pub fn analyze(
                 }
             }
         }
-        if lines.cut == 0 && lines.error.is_none() {
-            out.statuses.push(status(
-                &log.path,
-                Status::Ok,
-                format!("{} lines read", lines.number),
-            ));
+        let read = if window.is_set() {
+            format!(
+                "{} lines read; {outside} lines with events outside --since/--until left out",
+                lines.number
+            )
         } else {
-            let mut detail = vec![format!("{} lines read", lines.number)];
+            format!("{} lines read", lines.number)
+        };
+        if lines.cut == 0 && lines.error.is_none() {
+            out.statuses.push(status(&log.path, Status::Ok, read));
+        } else {
+            let mut detail = vec![read];
             if lines.cut > 0 {
                 detail.push(format!(
                     "{} lines longer than {} KiB were cut",
@@ -356,9 +459,9 @@ pub fn analyze(
     // domain's "shutting down, reason=crashed" line.
     for g in groups.values_mut() {
         let qemu = g
-            .captures
+            .values
             .get("comm")
-            .is_some_and(|c| c.starts_with("qemu"));
+            .is_some_and(|c| c.first().starts_with("qemu"));
         if let (None, true, Some(t)) = (&g.domain, qemu, g.first) {
             g.domain = qemu_events
                 .iter()
@@ -374,7 +477,12 @@ pub fn analyze(
             continue;
         }
         let mut ctx = root.new_inner_scope();
-        ctx.add_variable_from_value("m", captures_value(&g.captures));
+        let shown: BTreeMap<String, String> = g
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.show()))
+            .collect();
+        ctx.add_variable_from_value("m", captures_value(&shown));
         ctx.add_variable_from_value("count", Value::Int(g.count as i64));
         ctx.add_variable_from_value("first", Value::String(Arc::new(time::show(g.first))));
         ctx.add_variable_from_value("last", Value::String(Arc::new(time::show(g.last))));
@@ -391,14 +499,17 @@ pub fn analyze(
                 .clone()
                 .map_or(Value::Null, |h| Value::String(Arc::new(h))),
         );
-        let render = |t: &crate::rules::expr::Template| {
-            t.render(&ctx)
-                .unwrap_or_else(|e| format!("(template error: {e})"))
-        };
         let subject = if subject.is_empty() {
             host_name.clone().unwrap_or_else(|| "host".into())
         } else {
             subject
+        };
+        let (message, fix) = match (rule.message.render(&ctx), rule.fix.render(&ctx)) {
+            (Ok(m), Ok(f)) => (m, f),
+            (Err(e), _) | (_, Err(e)) => {
+                failed.insert((rule_index, subject, e));
+                continue;
+            }
         };
         out.findings.push(Finding {
             rule: rule.code.clone(),
@@ -408,14 +519,88 @@ pub fn analyze(
             domain: g.domain.clone(),
             subject,
             title: rule.title.clone(),
-            message: render(&rule.message),
-            fix: render(&rule.fix).trim_end().to_owned(),
+            message,
+            fix: fix.trim_end().to_owned(),
             evidence: g.samples,
             references: rule.references.clone(),
             events: Some(g.count),
         });
     }
+    out.errors = failed
+        .into_iter()
+        .map(|(i, subject, message)| crate::rules::RuleError {
+            rule: rules[i].code.clone(),
+            subject,
+            message,
+        })
+        .collect();
     out
+}
+
+/// The values one named capture took over a group of events.
+#[derive(Default)]
+struct Values {
+    /// In order of first appearance, with counts.
+    seen: Vec<(String, usize)>,
+    /// Events whose value is not kept (past `VALUES_KEPT` distinct ones).
+    others: usize,
+}
+
+/// Distinct values remembered per capture and group; an event storm with
+/// a new pid on every line does not grow memory past this.
+const VALUES_KEPT: usize = 64;
+/// Values a message lists before "and N others".
+const VALUES_SHOWN: usize = 3;
+
+impl Values {
+    fn add(&mut self, value: String) {
+        if let Some(v) = self.seen.iter_mut().find(|(v, _)| *v == value) {
+            v.1 += 1;
+        } else if self.seen.len() < VALUES_KEPT {
+            self.seen.push((value, 1));
+        } else {
+            self.others += 1;
+        }
+    }
+
+    fn first(&self) -> &str {
+        self.seen.first().map_or("", |(v, _)| v.as_str())
+    }
+
+    /// The value, when every event had the same; else the most common
+    /// ones with their counts: `1 ×4, 8 ×4` or `4242 ×6, 4243, 4251 and 5
+    /// more`.
+    fn show(&self) -> String {
+        if self.seen.len() == 1 && self.others == 0 {
+            return self.seen[0].0.clone();
+        }
+        let mut by_count: Vec<&(String, usize)> = self.seen.iter().collect();
+        // Most common first; first seen first among equals (stable sort).
+        by_count.sort_by_key(|v| std::cmp::Reverse(v.1));
+        let mut text = by_count
+            .iter()
+            .take(VALUES_SHOWN)
+            .map(|(v, n)| {
+                if *n > 1 {
+                    format!("{v} ×{n}")
+                } else {
+                    v.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rest = by_count.len().saturating_sub(VALUES_SHOWN) + usize::from(self.others > 0);
+        if rest > 0 {
+            let events: usize = by_count
+                .iter()
+                .skip(VALUES_SHOWN)
+                .map(|(_, n)| n)
+                .sum::<usize>()
+                + self.others;
+            text.push_str(&format!(" and {events} more"));
+        }
+        text
+    }
 }
 
 fn captures_value(c: &BTreeMap<String, String>) -> Value {

@@ -167,8 +167,29 @@ fn libvirt(line: &str) -> (Option<i64>, &str) {
     (None, line)
 }
 
-/// `24h`, `7d`, `30m`, `90s` before `now`, or an RFC 3339 time.
-pub fn parse_when(text: &str, now: i64) -> Result<i64, String> {
+/// A bound of `--since`/`--until`: a time, or a span before the moment
+/// the snapshot was taken (not before now: a sosreport from last month
+/// asked for its last day means that month's last day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    At(i64),
+    Before(i64),
+}
+
+impl When {
+    /// The time this stands for, given when the snapshot was taken.
+    pub fn resolve(self, taken: i64) -> i64 {
+        match self {
+            When::At(t) => t,
+            When::Before(secs) => taken - secs,
+        }
+    }
+}
+
+/// `24h`, `7d`, `30m`, `90s`, `2w`; an RFC 3339 time; a date
+/// (`2020-01-29`, midnight UTC); or a date and time (`2020-01-29 08:00`,
+/// `2020-01-29T08:00:00`, UTC).
+pub fn parse_when(text: &str) -> Result<When, String> {
     let units = [
         ('s', 1),
         ('m', 60),
@@ -178,12 +199,73 @@ pub fn parse_when(text: &str, now: i64) -> Result<i64, String> {
     ];
     for (u, secs) in units {
         if let Some(n) = text.strip_suffix(u).and_then(|n| n.parse::<i64>().ok()) {
-            return Ok(now - n * secs);
+            return Ok(When::Before(n * secs));
         }
     }
-    DateTime::parse_from_rfc3339(text)
-        .map(|d| d.timestamp())
-        .map_err(|_| format!("`{text}` is neither a duration (24h, 7d) nor an RFC 3339 time"))
+    if let Ok(d) = DateTime::parse_from_rfc3339(text) {
+        return Ok(When::At(d.timestamp()));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(When::At(Utc.from_utc_datetime(&n).timestamp()));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(When::At(
+            Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))
+                .timestamp(),
+        ));
+    }
+    Err(format!(
+        "`{text}` is neither a duration (24h, 7d) nor a time (2020-01-29, 2020-01-29 08:00, RFC 3339)"
+    ))
+}
+
+/// The end of a journal export from its header line: `-- Logs begin at
+/// Wed 2017-02-08 15:18:00 CET, end at Tue 2017-09-19 09:12:59 CEST. --`
+/// (systemd before 246) or `-- Journal begins at …, ends at … --`. The
+/// zone is read as UTC: a zone name does not say its offset, and the
+/// year, which is what the header is for, does not depend on it.
+pub fn journal_header_end(line: &[u8]) -> Option<i64> {
+    let line = std::str::from_utf8(line).ok()?;
+    let rest = line.strip_prefix("-- ")?;
+    let at = rest
+        .find(" end at ")
+        .map(|i| i + 8)
+        .or(rest.find(" ends at ").map(|i| i + 9))?;
+    let stamp = rest
+        .get(at..)?
+        .split_whitespace()
+        .skip(1)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    NaiveDateTime::parse_from_str(&stamp, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|n| Utc.from_utc_datetime(&n).timestamp())
+}
+
+/// `date` or `date --utc` as a sosreport keeps it: `Thu Feb 10 16:19:17
+/// UTC 2022`. Only UTC (or GMT) is read: a local zone's name does not say
+/// its offset.
+pub fn parse_date_output(text: &str) -> Option<i64> {
+    let t = text.trim();
+    for zone in ["UTC", "GMT"] {
+        let spaced = format!(" {zone} ");
+        if let Some(i) = t.find(&spaced) {
+            let joined = format!("{} {}", &t[..i], &t[i + spaced.len()..]);
+            let compact = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+            if let Ok(n) = NaiveDateTime::parse_from_str(&compact, "%a %b %e %H:%M:%S %Y") {
+                return Some(Utc.from_utc_datetime(&n).timestamp());
+            }
+        }
+    }
+    None
 }
 
 /// A time as findings print it.
@@ -323,9 +405,35 @@ mod tests {
 
     #[test]
     fn windows() {
-        assert_eq!(parse_when("24h", 100_000), Ok(100_000 - 86_400));
-        assert_eq!(parse_when("7d", 1_000_000), Ok(1_000_000 - 604_800));
-        assert!(parse_when("2026-11-24T00:00:00Z", 0).is_ok());
-        assert!(parse_when("yesterday", 0).is_err());
+        assert_eq!(
+            parse_when("24h").map(|w| w.resolve(100_000)),
+            Ok(100_000 - 86_400)
+        );
+        assert_eq!(parse_when("7d"), Ok(When::Before(604_800)));
+        assert_eq!(
+            parse_when("2026-11-24T00:00:00Z"),
+            Ok(When::At(1_795_478_400))
+        );
+        assert_eq!(parse_when("2020-01-29"), Ok(When::At(1_580_256_000)));
+        assert_eq!(
+            parse_when("2020-01-29 08:00"),
+            Ok(When::At(1_580_256_000 + 8 * 3600))
+        );
+        assert!(parse_when("yesterday").is_err());
+        assert_eq!(
+            parse_date_output("Thu Feb 10 16:19:17 UTC 2022\n"),
+            Some(1_644_509_957)
+        );
+        assert_eq!(parse_date_output("Thu Feb 10 16:19:17 CET 2022"), None);
+        // insights-core's real journal export header (test_journalctl.py).
+        assert_eq!(
+            journal_header_end(b"-- Logs begin at Wed 2017-02-08 15:18:00 CET, end at Tue 2017-09-19 09:12:59 CEST. --"),
+            Some(1_505_812_379)
+        );
+        assert_eq!(
+            journal_header_end(b"-- Journal begins at Mon 2021-03-01 10:00:00 UTC, ends at Tue 2021-03-02 11:00:00 UTC. --"),
+            Some(1_614_682_800)
+        );
+        assert_eq!(journal_header_end(b"May 18 15:13:34 host prog: x"), None);
     }
 }

@@ -310,6 +310,14 @@ impl Catalog {
             catalog.add_file(path, text, &mut errors);
         }
         catalog.check_unique(&mut errors);
+        // The log patterns run together (one combined matcher per kind of
+        // log): a site's rules that cannot be combined are a catalog error,
+        // here, not a crash when the first log is read.
+        if errors.is_empty() {
+            if let Err(e) = crate::logs::LogRules::new(catalog.log_rules.iter().collect()) {
+                errors.push(format!("rules: {e}"));
+            }
+        }
         if errors.is_empty() {
             Ok(catalog)
         } else {

@@ -54,6 +54,8 @@ pub struct HostData {
     /// Domain XML files with problems libvirt would refuse them for, each
     /// with every problem and its line (VD003).
     pub invalid_domain_xml: Vec<InvalidXml>,
+    /// `date` as the snapshot recorded it (Unix seconds, UTC).
+    pub date: Option<i64>,
     /// Loaded kernel modules (`/proc/modules`, `lsmod`), when captured.
     pub modules: Option<std::collections::BTreeSet<String>>,
     /// libvirt's configuration files present (`etc/libvirt/qemu.conf`, …):

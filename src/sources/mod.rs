@@ -136,6 +136,12 @@ pub static SOURCES: &[Source] = &[
         file("insights_commands/uname_-a", s::uname_a),
     ]),
     one("cmdline", &[file("proc/cmdline", s::cmdline)]),
+    one("date", &[
+        file("sos_commands/date/date_--utc", s::date),
+        file("sos_commands/date/date", s::date),
+        file("insights_commands/date_--utc", s::date),
+        file("insights_commands/date", s::date),
+    ]),
     one("meminfo", &[
         file("proc/meminfo", s::meminfo),
         file("sos_commands/memory/free", s::free),

@@ -66,6 +66,23 @@ pub fn uname_a(i: &Input, h: &mut HostData) -> Vec<Problem> {
     keep_opt(&mut h.kernel, parse::version::parse_uname_a(i.text))
 }
 
+/// `date` or `date --utc`: when the snapshot was taken.
+pub fn date(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    match crate::logs::time::parse_date_output(i.text) {
+        Some(t) => {
+            h.date = Some(t);
+            Vec::new()
+        }
+        None => vec![Problem::at(
+            1,
+            format!(
+                "expected `date --utc` output (`Thu Feb 10 16:19:17 UTC 2022`), found {}",
+                parse::shape(i.text.trim())
+            ),
+        )],
+    }
+}
+
 pub fn cmdline(i: &Input, h: &mut HostData) -> Vec<Problem> {
     keep(&mut h.cmdline, parse::cmdline::parse(i.text))
 }
