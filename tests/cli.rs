@@ -136,8 +136,8 @@ fn json_report_follows_the_contract() {
     assert_eq!(r["tool"]["name"], "virt-doctor");
     assert_eq!(r["target"]["kind"], "directory");
     assert_eq!(r["target"]["hostname"], "kvm-disk-07");
-    assert_eq!(r["summary"]["critical"], 1);
-    assert_eq!(r["summary"]["warning"], 14);
+    assert_eq!(r["summary"]["critical"], 3);
+    assert_eq!(r["summary"]["warning"], 15);
     assert_eq!(r["summary"]["info"], 10);
     let findings = r["findings"].as_array().unwrap();
     // Grouped by category in report order, worst first within each.

@@ -162,14 +162,14 @@ fn prometheus_textfile_parses() {
             "virt_doctor_findings_by_severity",
             &[("severity", "critical")]
         ),
-        1.0
+        3.0
     );
     assert_eq!(
         value(
             "virt_doctor_findings_by_severity",
             &[("severity", "warning")]
         ),
-        14.0
+        15.0
     );
     assert!(
         value(
@@ -233,7 +233,10 @@ fn selection_by_code_prefix_name_category_and_severity() {
         rules(&["--select", "disk-cache-unsafe,memory"]),
         vec!["MEM001", "MEM013", "DISK002"]
     );
-    assert_eq!(rules(&["--min-severity", "critical"]), vec!["DISK004"]);
+    assert_eq!(
+        rules(&["--min-severity", "critical"]),
+        vec!["DISK004", "DISK013", "LOG068"]
+    );
     let ignored = rules(&["--ignore", "disk,snapshot,NET"]);
     assert_eq!(ignored, vec!["CPU015", "MEM001", "MEM013"]);
     let bad = run(&["analyze", "fixtures/hosts/storage", "--select", "NOPE"]);

@@ -39,9 +39,29 @@ pub struct Derived {
     pub numa_node_count: usize,
     /// Host memory in swap use (`SwapTotal - SwapFree`).
     pub swap_used_kib: Option<u64>,
+    /// Filesystems holding domains' file-backed images, fullest first.
+    pub image_filesystems: Vec<ImageFilesystem>,
     /// Whether this is a hypervisor and whether KVM works, with the
     /// evidence for each (`facts/virtualization.rs`).
     pub virtualization: super::virtualization::Virtualization,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ImageFilesystem {
+    pub mount: String,
+    pub use_pct: u8,
+    pub avail_kib: u64,
+    /// Domains with an image on it, in domain order.
+    pub domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DiskFilesystem {
+    pub target: Option<String>,
+    pub source: String,
+    pub mount: String,
+    pub use_pct: u8,
+    pub avail_kib: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -94,6 +114,9 @@ pub struct DomainDerived {
     /// may take them from (numatune nodeset, else the whole host).
     pub hugepages_free: Vec<(u64, Option<u64>)>,
     pub max_backing_chain_depth: u32,
+    /// For each file-backed disk, the filesystem that holds its image
+    /// (the longest mount point above the path, from `df`).
+    pub disk_filesystems: Vec<DiskFilesystem>,
     /// The domain counts in the host totals (see `derived.domain_basis`).
     pub counted: bool,
 }
@@ -171,6 +194,58 @@ fn pin_overlaps(domains: &mut [DomainFacts], siblings: &BTreeMap<u32, &Vec<u32>>
     }
 }
 
+/// Which filesystem holds each file-backed disk: the mount point that is
+/// the longest prefix of the image's path.
+fn disk_filesystems(d: &DomainFacts, host: &Host) -> Vec<DiskFilesystem> {
+    let Some(filesystems) = &host.filesystems else {
+        return Vec::new();
+    };
+    d.domain
+        .disks
+        .iter()
+        .filter(|k| k.disk_type.as_deref() == Some("file"))
+        .filter_map(|k| {
+            let source = k.source.as_ref()?;
+            let fs = filesystems
+                .iter()
+                .filter(|f| {
+                    let m = f.mount.trim_end_matches('/');
+                    source.starts_with(&format!("{m}/"))
+                })
+                .max_by_key(|f| f.mount.len())?;
+            Some(DiskFilesystem {
+                target: k.target.clone(),
+                source: source.clone(),
+                mount: fs.mount.clone(),
+                use_pct: fs.use_pct,
+                avail_kib: fs.avail_kib,
+            })
+        })
+        .collect()
+}
+
+fn image_filesystems(domains: &[DomainFacts]) -> Vec<ImageFilesystem> {
+    let mut by_mount: BTreeMap<&str, ImageFilesystem> = BTreeMap::new();
+    for d in domains {
+        for f in &d.derived.disk_filesystems {
+            let e = by_mount
+                .entry(f.mount.as_str())
+                .or_insert_with(|| ImageFilesystem {
+                    mount: f.mount.clone(),
+                    use_pct: f.use_pct,
+                    avail_kib: f.avail_kib,
+                    domains: Vec::new(),
+                });
+            if !e.domains.contains(&d.domain.name) {
+                e.domains.push(d.domain.name.clone());
+            }
+        }
+    }
+    let mut out: Vec<ImageFilesystem> = by_mount.into_values().collect();
+    out.sort_by_key(|f| std::cmp::Reverse(f.use_pct));
+    out
+}
+
 pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
     let any_active = domains.iter().any(|d| d.active);
     let default_hugepage_kib = host.default_hugepage_kib.unwrap_or(2048);
@@ -195,6 +270,7 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
     for d in domains.iter_mut() {
         d.derived = per_domain(d, host, &cpu_node, online.as_ref(), default_hugepage_kib);
         d.derived.counted = !any_active || d.active;
+        d.derived.disk_filesystems = disk_filesystems(d, host);
     }
     pin_overlaps(domains, &siblings);
 
@@ -257,6 +333,7 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
             (Some(t), Some(f)) => Some(t.saturating_sub(f)),
             _ => None,
         },
+        image_filesystems: image_filesystems(domains),
         // Set by the caller, which has the raw host data it needs.
         virtualization: Default::default(),
     }
@@ -375,6 +452,7 @@ fn per_domain(
             .filter_map(|k| k.backing_chain_depth)
             .max()
             .unwrap_or(0),
+        disk_filesystems: Vec::new(),
         counted: false,
     }
 }

@@ -100,6 +100,8 @@ pub struct Host {
     pub iommu_groups: Option<usize>,
     /// Rates over the capture's sampling interval; null without samples.
     pub rates: Option<runtime::Rates>,
+    /// Mounted filesystems with sizes (`df`); null when not captured.
+    pub filesystems: Option<Vec<crate::parse::df::Filesystem>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -177,9 +179,14 @@ pub struct DomainFacts {
     pub persistent: bool,
     /// The running QEMU process (live status file or `<name>.pid`).
     pub pid: Option<u32>,
-    /// State as libvirt reported it (`running`, `shut off`, ...); null
-    /// when libvirt was not asked.
+    /// State as libvirt reported it (`running`, `paused`, `shut off`,
+    /// ...; `virsh list`, else the live status file); null when neither
+    /// was captured.
     pub state: Option<String>,
+    /// Why it is in that state, for a paused domain: `ioerror`, `user`,
+    /// `migration`, ... (the status file's `reason`, else domstats'
+    /// `state.reason`).
+    pub state_reason: Option<String>,
     /// `virsh domstats` fields (running domains, when libvirt was asked).
     pub stats: Option<BTreeMap<String, serde_json::Value>>,
     /// Host-side run-queue wait of the vCPU threads over the sampling
@@ -266,6 +273,7 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
             (None, n) => n,
         },
         rates: runtime::rates(data),
+        filesystems: data.filesystems.clone(),
     };
     let mut domains: Vec<DomainFacts> = data
         .domains
@@ -278,7 +286,17 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
                 .as_ref()
                 .and_then(|s| s.pid)
                 .or_else(|| data.domain_pids.get(name).copied());
-            let state = data.domain_states.get(name).cloned();
+            let status = e.domain.status.as_ref();
+            let state = data
+                .domain_states
+                .get(name)
+                .cloned()
+                .or_else(|| status.and_then(|s| s.state.clone()));
+            let state_reason = runtime::state_reason(
+                state.as_deref(),
+                status.and_then(|s| s.reason.as_deref()),
+                data.domain_stats.get(name),
+            );
             // libvirt's word outranks the absence of a status file (which
             // only root can read).
             let running = matches!(
@@ -293,6 +311,7 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
                 persistent: e.persistent,
                 pid,
                 state,
+                state_reason,
                 stats: runtime::domain_stats(data, name),
                 vcpu_wait: pid.and_then(|p| runtime::vcpu_wait(data, p)),
                 snapshots: snapshot_facts(data, name),

@@ -243,6 +243,44 @@ pub fn vcpu_wait(data: &HostData, pid: u32) -> Option<VcpuWait> {
 }
 
 /// `virsh domstats` values as numbers where they are numbers.
+/// Why a domain is paused: libvirt's status file says it in words;
+/// `virsh domstats` as a number (`state.state` 3 = paused, `state.reason`
+/// from virDomainPausedReason).
+pub fn state_reason(
+    state: Option<&str>,
+    status_reason: Option<&str>,
+    stats: Option<&BTreeMap<String, String>>,
+) -> Option<String> {
+    if state != Some("paused") {
+        return None;
+    }
+    if let Some(r) = status_reason {
+        return Some(r.to_owned());
+    }
+    const PAUSED: &[&str] = &[
+        "unknown",
+        "user",
+        "migration",
+        "save",
+        "dump",
+        "ioerror",
+        "watchdog",
+        "from snapshot",
+        "shutting down",
+        "snapshot",
+        "crashed",
+        "starting up",
+        "post-copy",
+        "post-copy failed",
+    ];
+    let stats = stats?;
+    (stats.get("state.state").map(String::as_str) == Some("3"))
+        .then(|| stats.get("state.reason")?.parse::<usize>().ok())
+        .flatten()
+        .and_then(|r| PAUSED.get(r))
+        .map(|r| (*r).to_owned())
+}
+
 pub fn domain_stats(data: &HostData, name: &str) -> Option<BTreeMap<String, serde_json::Value>> {
     let stats = data.domain_stats.get(name)?;
     Some(

@@ -81,6 +81,9 @@ struct Group {
     values: BTreeMap<String, Values>,
     domain: Option<String>,
     samples: Vec<Evidence>,
+    /// Why the last event happened, from the lines before it (rules with
+    /// a `cause` pattern).
+    cause: Option<String>,
     /// Times inside the rule's window, for `min_count` within `within_seconds`.
     recent: VecDeque<i64>,
     densest: usize,
@@ -306,6 +309,24 @@ pub fn analyze(
         };
         let mut lines = lines::Lines::new(stream.reader);
         let mut outside = 0usize;
+        // The last lines' bodies, kept only when a rule of this kind of
+        // log names its events' causes (small QEMU logs), so the fast path
+        // over big syslogs decodes nothing it does not match.
+        let context = indices
+            .iter()
+            .filter(|i| rules[**i].cause.is_some())
+            .map(|i| rules[*i].cause_lines)
+            .max()
+            .unwrap_or(0);
+        let mut recent: VecDeque<String> = VecDeque::with_capacity(context);
+        let remember = |recent: &mut VecDeque<String>, body: &str| {
+            if context > 0 {
+                if recent.len() == context {
+                    recent.pop_front();
+                }
+                recent.push_back(sample(body));
+            }
+        };
         while let Some(number) = lines.next_raw() {
             if number == 1 && log.kind == "journal" {
                 if let Some(end) = time::journal_header_end(lines.raw()) {
@@ -313,11 +334,16 @@ pub fn analyze(
                 }
             }
             if !any.is_match(lines.raw()) {
+                if context > 0 {
+                    let line = String::from_utf8_lossy(lines.raw());
+                    remember(&mut recent, time::split(&line, format, clock).1);
+                }
                 continue;
             }
             let line = String::from_utf8_lossy(lines.raw());
             let hits = set.matches(&line);
             if !hits.matched_any() {
+                remember(&mut recent, time::split(&line, format, clock).1);
                 continue;
             }
             let (mut t, body) = time::split(&line, format, clock);
@@ -328,6 +354,7 @@ pub fn analyze(
             }
             if !bounds.contains(t) {
                 outside += 1;
+                remember(&mut recent, body);
                 continue;
             }
             for i in hits.iter() {
@@ -409,6 +436,20 @@ pub fn analyze(
                 if g.domain.is_none() {
                     g.domain = domain;
                 }
+                if let Some(cause) = &rule.cause {
+                    // The lines that say why, oldest first (`Could not
+                    // access KVM kernel module`, then QEMU's own summary).
+                    let mut why: Vec<&str> = recent
+                        .iter()
+                        .rev()
+                        .take(rule.cause_lines)
+                        .filter(|l| cause.is_match(l))
+                        .map(String::as_str)
+                        .take(2)
+                        .collect();
+                    why.reverse();
+                    g.cause = (!why.is_empty()).then(|| why.join("; "));
+                }
                 if g.samples.len() < SAMPLES {
                     g.samples.push(Evidence {
                         path: Some(log.path.clone()),
@@ -427,6 +468,7 @@ pub fn analyze(
                     _ => g.densest = g.count,
                 }
             }
+            remember(&mut recent, body);
         }
         let read = if window.is_set() {
             format!(
@@ -471,7 +513,37 @@ pub fn analyze(
         }
     }
 
+    // Times of every group's events by rule code, for `superseded_by`.
+    let mut moments: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
+    for ((rule_index, _), g) in &groups {
+        if let (Some(a), Some(b)) = (g.first, g.last) {
+            moments
+                .entry(rules[*rule_index].code.as_str())
+                .or_default()
+                .push((a, b));
+        }
+    }
+    let superseded = |rule: &LogRule, g: &Group| {
+        rule.superseded_by.iter().any(|code| {
+            moments.get(code.as_str()).is_some_and(|spans| {
+                spans.iter().any(|(a, b)| match (g.first, g.last) {
+                    (Some(first), Some(last)) => {
+                        first <= b + SAME_MOMENT_SECONDS && last + SAME_MOMENT_SECONDS >= *a
+                    }
+                    // Without times, any finding of the better rule.
+                    _ => true,
+                })
+            })
+        })
+    };
+    let mut kept = Vec::new();
     for ((rule_index, subject), g) in groups {
+        let rule = rules[rule_index];
+        if !superseded(rule, &g) {
+            kept.push(((rule_index, subject), g));
+        }
+    }
+    for ((rule_index, subject), g) in kept {
         let rule = rules[rule_index];
         if g.densest < rule.min_count as usize {
             continue;
@@ -487,6 +559,12 @@ pub fn analyze(
         ctx.add_variable_from_value("first", Value::String(Arc::new(time::show(g.first))));
         ctx.add_variable_from_value("last", Value::String(Arc::new(time::show(g.last))));
         ctx.add_variable_from_value("span", Value::String(Arc::new(time::span(g.first, g.last))));
+        ctx.add_variable_from_value(
+            "cause",
+            g.cause
+                .clone()
+                .map_or(Value::Null, |c| Value::String(Arc::new(c))),
+        );
         ctx.add_variable_from_value(
             "domain",
             g.domain

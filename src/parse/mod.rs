@@ -16,6 +16,7 @@ pub mod cmdline;
 pub mod cpuinfo;
 pub mod cpulist;
 pub mod devices;
+pub mod df;
 pub mod diskstats;
 pub mod domain;
 pub mod domain_snapshot;

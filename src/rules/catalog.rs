@@ -127,6 +127,19 @@ struct RawLogRule {
     /// ...fall within this many seconds of each other.
     #[serde(default)]
     within_seconds: Option<i64>,
+    /// Lines just before an event that say why it happened (a failed
+    /// start's QEMU error): a regex; the matching lines among the
+    /// `cause_lines` before the event become `cause` in templates.
+    #[serde(default)]
+    cause: Option<String>,
+    #[serde(default)]
+    cause_lines: Option<usize>,
+    /// Rules that say the same thing better when they fire: a finding of
+    /// this rule is dropped when one of theirs has an event within two
+    /// minutes of it (the OOM victim's line makes the bare "invoked
+    /// oom-killer" redundant).
+    #[serde(default)]
+    superseded_by: Vec<String>,
 }
 
 /// Log sources a log rule may name.
@@ -136,7 +149,9 @@ pub const LOG_SOURCES: &[&str] = &["dmesg", "syslog", "journal", "qemu", "libvir
 /// first and last time (text), both as one phrase (`span`: "at T" or
 /// "from T1 to T2"), the domain the events were tied to (or null) and the
 /// host name.
-const LOG_VARIABLES: &[&str] = &["m", "count", "first", "last", "span", "domain", "host"];
+const LOG_VARIABLES: &[&str] = &[
+    "m", "count", "first", "last", "span", "domain", "host", "cause",
+];
 
 /// What every rule has, whatever decides when it fires: its identity,
 /// how bad a finding is, and what a person reads about it. Reports,
@@ -169,6 +184,11 @@ pub struct LogRule {
     pub fix: Template,
     pub min_count: u32,
     pub within_seconds: Option<i64>,
+    /// What marks a line before an event as its cause, and how many lines
+    /// back to look (see `RawLogRule::cause`).
+    pub cause: Option<regex::Regex>,
+    pub cause_lines: usize,
+    pub superseded_by: Vec<String>,
 }
 
 impl std::ops::Deref for LogRule {
@@ -310,6 +330,16 @@ impl Catalog {
             catalog.add_file(path, text, &mut errors);
         }
         catalog.check_unique(&mut errors);
+        for r in &catalog.log_rules {
+            for code in &r.superseded_by {
+                if !catalog.log_rules.iter().any(|o| &o.code == code) {
+                    errors.push(format!(
+                        "{}:{}: log rule {}: superseded_by names `{code}`, which is not a log rule",
+                        r.origin.file, r.origin.line, r.code
+                    ));
+                }
+            }
+        }
         // The log patterns run together (one combined matcher per kind of
         // log): a site's rules that cannot be combined are a catalog error,
         // here, not a crash when the first log is read.
@@ -463,6 +493,14 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
             None
         }
     };
+    let cause = match raw.cause.as_deref().map(regex::Regex::new) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            problems.push(format!("cause: {e}"));
+            None
+        }
+    };
     let mut template = |what: &str, text: &str| -> Option<Template> {
         match Template::compile(text) {
             Ok(t) => {
@@ -517,6 +555,9 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
                 fix,
                 min_count: raw.min_count.unwrap_or(1).max(1),
                 within_seconds: raw.within_seconds,
+                cause,
+                cause_lines: raw.cause_lines.unwrap_or(10).min(100),
+                superseded_by: raw.superseded_by,
             })
         }
         _ => Err(problems),

@@ -54,6 +54,8 @@ pub struct HostData {
     /// Domain XML files with problems libvirt would refuse them for, each
     /// with every problem and its line (VD003).
     pub invalid_domain_xml: Vec<InvalidXml>,
+    /// Mounted filesystems and how full they are (`df`), when captured.
+    pub filesystems: Option<Vec<crate::parse::df::Filesystem>>,
     /// `date` as the snapshot recorded it (Unix seconds, UTC).
     pub date: Option<i64>,
     /// Loaded kernel modules (`/proc/modules`, `lsmod`), when captured.

@@ -156,6 +156,12 @@ pub static SOURCES: &[Source] = &[
     one("stat", &[file("proc/stat", s::stat)]),
     all("pressure", &[file("proc/pressure/*", s::pressure)]),
     one("diskstats", &[file("proc/diskstats", s::diskstats)]),
+    one("filesystems", &[
+        file("sos_commands/filesys/df_-al_-x_autofs", s::df),
+        file("sos_commands/filesys/df_-al", s::df),
+        file("insights_commands/df_-al", s::df),
+        file("insights_commands/df_-alP", s::df),
+    ]),
     one("netdev", &[file("proc/net/dev", s::netdev)]),
     all("numa", &[
         file("sys/devices/system/node/node*/cpulist", s::numa_cpulist),

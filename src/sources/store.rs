@@ -66,6 +66,12 @@ pub fn uname_a(i: &Input, h: &mut HostData) -> Vec<Problem> {
     keep_opt(&mut h.kernel, parse::version::parse_uname_a(i.text))
 }
 
+pub fn df(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    let p = parse::df::parse(i.text);
+    h.filesystems = Some(p.value);
+    p.problems
+}
+
 /// `date` or `date --utc`: when the snapshot was taken.
 pub fn date(i: &Input, h: &mut HostData) -> Vec<Problem> {
     match crate::logs::time::parse_date_output(i.text) {
