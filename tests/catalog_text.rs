@@ -2,7 +2,8 @@
 //! every prose field of every rule file under rules/ (title, message, fix,
 //! explanation, subject, evidence text). Counts are written with
 //! `plural`/`noun`/`times`, never as "1 time(s)"; the text names public
-//! sources, never the notes the rules were researched from.
+//! sources, never the notes the rules were researched from. And one rule
+//! about the expressions' shape: no per-domain rule walks every domain.
 
 use std::path::{Path, PathBuf};
 
@@ -77,5 +78,53 @@ fn no_rule_text_hedges_its_counts_or_names_the_research_notes() {
         }
     }
     assert!(checked >= 100, "only {checked} rules read");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Scopes evaluated once per domain, or per disk or interface of one.
+const PER_DOMAIN_SCOPES: &[&str] = &["domain", "disk", "interface"];
+
+/// A per-domain rule that walks `domains` is quadratic: 1,000 domains
+/// cost a million evaluations (CPU020 once took 22 s in
+/// `bench/analyze_1000.rs` that way). What needs every domain is derived
+/// once in the facts instead.
+#[test]
+fn no_per_domain_rule_walks_every_domain() {
+    let mut files = Vec::new();
+    rule_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &mut files,
+    );
+    let walk = regex::Regex::new(r"\bdomains\s*\.").unwrap();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let doc: toml::Value = toml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        for rule in doc
+            .get("rule")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let scope = rule
+                .get("scope")
+                .and_then(toml::Value::as_str)
+                .unwrap_or("host");
+            if !PER_DOMAIN_SCOPES.contains(&scope) {
+                continue;
+            }
+            checked += 1;
+            // Every field: predicates, templates and evidence expressions.
+            let text = toml::to_string(rule).unwrap();
+            if walk.is_match(&text) {
+                problems.push(format!(
+                    "{}: {} ({scope} scope) walks `domains`",
+                    file.file_name().unwrap().to_string_lossy(),
+                    rule["code"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} per-domain rules read");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

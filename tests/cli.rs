@@ -19,7 +19,7 @@ fn exit_codes_follow_fail_on() {
     let busy = run(&["analyze", "fixtures/hosts/cpu-contention"]);
     assert_eq!(busy.status.code(), Some(1));
     assert!(
-        stdout(&busy).contains("1 critical, 9 warnings, 7 info on kvm-busy-03 (7 domains)"),
+        stdout(&busy).contains("1 critical, 10 warnings, 7 info on kvm-busy-03 (7 domains)"),
         "{}",
         stdout(&busy)
     );
@@ -595,5 +595,44 @@ fn a_domain_suppression_with_a_bad_date_is_an_error() {
         stderr(&o).contains("etc/libvirt/qemu/web01.xml:8: <vd:suppress expires='2026-13-45'>: not a date (YYYY-MM-DD)"),
         "{}",
         stderr(&o)
+    );
+}
+
+/// Contention findings name their cause: a host at 2:1 (below CPU002's
+/// 5:1) with 35% CPU pressure says its ratio and its biggest domains.
+#[test]
+fn cpu_pressure_names_the_ratio_and_the_biggest_domains() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let w = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("sys/devices/system/cpu/online", "0-7\n");
+    w(
+        "proc/pressure/cpu",
+        "some avg10=36.10 avg60=35.02 avg300=30.40 total=981723311\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+    );
+    for (name, vcpus) in [("db01", 8), ("web01", 4), ("web02", 4)] {
+        w(
+            &format!("etc/libvirt/qemu/{name}.xml"),
+            &format!("<domain type='kvm'><name>{name}</name><memory unit='GiB'>2</memory><vcpu>{vcpus}</vcpu><os><type arch='x86_64'>hvm</type></os><cpu mode='host-passthrough'/></domain>"),
+        );
+    }
+    let o = run(&[
+        "analyze",
+        root.to_str().unwrap(),
+        "--select",
+        "CPU002,CPU012",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "only CPU012: {findings:#?}");
+    assert_eq!(
+        findings[0]["message"],
+        "CPU pressure: some tasks were stalled waiting for a CPU 35.02% of the last 60 s (30.4% over 5 min); threshold 10%. The host runs 16 vCPUs on 8 CPUs (2:1), the most in db01 (8), web01 (4), web02 (4)."
     );
 }

@@ -280,3 +280,79 @@ fn the_host_name_comes_from_uname_when_nothing_else_has_it() {
         common::stdout(&o)
     );
 }
+
+/// Objects whose keys are data (sysctl names, CPU names, pressure
+/// resources, NICs, KSM files, governors, domstats fields) or documented
+/// as a whole elsewhere (`capture`, `rates`): their keys are not fields.
+const DATA_KEYED: &[&str] = &[
+    "sysctl",
+    "cpu_times",
+    "pressure",
+    "nic_rings",
+    "ksm",
+    "governors",
+    "stats",
+    "iotune",
+    "capture",
+    "rates",
+];
+
+fn fields(v: &serde_json::Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let parent = path.rsplit(['.', '[']).next().unwrap_or("");
+            if DATA_KEYED.contains(&parent) {
+                return;
+            }
+            for (k, x) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                out.insert(p.clone());
+                fields(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                fields(x, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// docs/facts-schema.md is the contract rules are written against: every
+/// field the facts of the shipped hosts have is named there. The check is
+/// by name, so it catches a field added without a word of documentation,
+/// not a wrong description.
+#[test]
+fn every_field_of_the_facts_is_documented() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/facts-schema.md"),
+    )
+    .unwrap();
+    let mut all = std::collections::BTreeSet::new();
+    let hosts = std::fs::read_dir(fixture("hosts")).unwrap();
+    let mut read = 0;
+    for h in hosts.flatten().filter(|h| h.path().is_dir()) {
+        let f = facts_of(&h.path());
+        fields(&serde_json::to_value(&f).unwrap(), "", &mut all);
+        read += 1;
+    }
+    assert!(read >= 15, "only {read} hosts");
+    assert!(all.len() > 300, "only {} fields", all.len());
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|p| {
+            let leaf = p.rsplit(['.', ']']).next().unwrap_or(p);
+            let word = regex::Regex::new(&format!(r"\b{}\b", regex::escape(leaf))).unwrap();
+            !word.is_match(&doc)
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fields docs/facts-schema.md does not name: {missing:?}"
+    );
+}

@@ -71,6 +71,11 @@ fn scan_reports_exactly_the_mistuned_domains_findings() {
             ("DISK003", "td-mistuned disk hda"),
             ("DISK008", "td-mistuned disk hda"),
             ("NET001", "td-mistuned interface 52:54:00:11:22:33"),
+            // The test driver's two running domains are not pinned, so
+            // they float over the CPUs the tuned host pinned db01 and
+            // web01 to.
+            ("CPU020", "db01"),
+            ("CPU020", "web01"),
         ])
     );
     // Nothing from libvirt went to stderr (errors are findings).

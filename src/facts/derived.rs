@@ -39,11 +39,34 @@ pub struct Derived {
     pub numa_node_count: usize,
     /// Host memory in swap use (`SwapTotal - SwapFree`).
     pub swap_used_kib: Option<u64>,
+    /// The counted domains with the most vCPUs (at most three, most
+    /// first): who to look at when the host's CPUs are contended.
+    pub vcpu_leaders: Vec<Leader>,
+    /// The domains whose vCPU threads waited longest for a host CPU over
+    /// the sampling interval (at most three, worst first).
+    pub wait_leaders: Vec<Leader>,
+    /// Host CPUs some counted domain's vCPUs are pinned to.
+    pub cpus_pinned: Vec<u32>,
+    /// Online host CPUs no counted domain's vCPUs are pinned to.
+    pub cpus_unpinned: Vec<u32>,
+    /// Counted domains with no vCPU pin at all and no automatic (numad)
+    /// placement: the scheduler may run them on every host CPU, pinned
+    /// ones included. Computed once here so a rule comparing each pinned
+    /// domain with them stays linear in the number of domains.
+    pub floating_domains: Vec<String>,
     /// Filesystems holding domains' file-backed images, fullest first.
     pub image_filesystems: Vec<ImageFilesystem>,
     /// Whether this is a hypervisor and whether KVM works, with the
     /// evidence for each (`facts/virtualization.rs`).
     pub virtualization: super::virtualization::Virtualization,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Leader {
+    pub name: String,
+    /// vCPUs (`vcpu_leaders`) or the worst vCPU's wait percentage
+    /// (`wait_leaders`).
+    pub value: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -113,18 +136,90 @@ pub struct DomainDerived {
     /// For each hugepage size the domain needs: free pages on the nodes it
     /// may take them from (numatune nodeset, else the whole host).
     pub hugepages_free: Vec<(u64, Option<u64>)>,
+    /// For each hugepage size the domain needs: pages of that size
+    /// reserved (free or not) on its numatune nodes; empty when its memory
+    /// is not confined to nodes or the nodes' pools were not captured.
+    pub hugepages_on_nodes: Vec<(u64, u64)>,
     pub max_backing_chain_depth: u32,
     /// For each file-backed disk, the filesystem that holds its image
     /// (the longest mount point above the path, from `df`).
     pub disk_filesystems: Vec<DiskFilesystem>,
     /// The domain counts in the host totals (see `derived.domain_basis`).
     pub counted: bool,
+    /// This domain's host devices that other domains' definitions assign
+    /// too, in `<hostdev>` order.
+    pub shared_hostdevs: Vec<SharedHostdev>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SharedHostdev {
+    /// As in `hostdevs[].source`.
+    pub source: String,
+    /// The `<hostdev>` element's line in this domain's XML.
+    pub line: usize,
+    /// The other domains assigning it, in domain order.
+    pub others: Vec<HostdevHolder>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct HostdevHolder {
+    pub domain: String,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct PinOverlap {
     pub domain: String,
     pub cpus: Vec<u32>,
+}
+
+/// Fill `shared_hostdevs`: every domain is compared with every other (a
+/// device in two definitions is a problem whether or not they run), through
+/// an index of holders per device rather than over all pairs of domains.
+fn shared_hostdevs(domains: &mut [DomainFacts]) {
+    let mut holders: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (j, d) in domains.iter().enumerate() {
+        let mut own: Vec<&str> = d
+            .domain
+            .hostdevs
+            .iter()
+            .filter_map(|h| h.source.as_deref())
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        for source in own {
+            holders.entry(source.to_string()).or_default().push(j);
+        }
+    }
+    let owners: Vec<HostdevHolder> = domains
+        .iter()
+        .map(|d| HostdevHolder {
+            domain: d.domain.name.clone(),
+            active: d.active,
+        })
+        .collect();
+    for (i, d) in domains.iter_mut().enumerate() {
+        let mut listed = BTreeSet::new();
+        let mut shared = Vec::new();
+        for h in &d.domain.hostdevs {
+            let Some(source) = h.source.as_deref() else {
+                continue;
+            };
+            let others: Vec<HostdevHolder> = holders[source]
+                .iter()
+                .filter(|j| **j != i)
+                .map(|j| owners[*j].clone())
+                .collect();
+            if !others.is_empty() && listed.insert(source) {
+                shared.push(SharedHostdev {
+                    source: source.to_string(),
+                    line: h.line,
+                    others,
+                });
+            }
+        }
+        d.derived.shared_hostdevs = shared;
+    }
 }
 
 /// Overlapping domains listed per domain; the rest are counted. A host of
@@ -224,6 +319,17 @@ fn disk_filesystems(d: &DomainFacts, host: &Host) -> Vec<DiskFilesystem> {
         .collect()
 }
 
+/// The three largest values, largest first; equal values in domain order.
+fn leaders(values: impl Iterator<Item = (String, f64)>) -> Vec<Leader> {
+    let mut all: Vec<Leader> = values
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(name, value)| Leader { name, value })
+        .collect();
+    all.sort_by(|a, b| b.value.total_cmp(&a.value));
+    all.truncate(3);
+    all
+}
+
 fn image_filesystems(domains: &[DomainFacts]) -> Vec<ImageFilesystem> {
     let mut by_mount: BTreeMap<&str, ImageFilesystem> = BTreeMap::new();
     for d in domains {
@@ -273,8 +379,13 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
         d.derived.disk_filesystems = disk_filesystems(d, host);
     }
     pin_overlaps(domains, &siblings);
+    shared_hostdevs(domains);
 
     let counted: Vec<&DomainFacts> = domains.iter().filter(|d| d.derived.counted).collect();
+    let cpus_pinned: BTreeSet<u32> = counted
+        .iter()
+        .flat_map(|d| d.derived.pinned_cpus.iter().copied())
+        .collect();
     let vcpus_total: u32 = counted.iter().map(|d| d.derived.vcpus_effective).sum();
     let domain_memory_total_kib: u64 = counted.iter().filter_map(|d| d.domain.memory_kib).sum();
     let domain_memory_ordinary_kib: u64 = counted
@@ -333,6 +444,29 @@ pub fn build(host: &Host, domains: &mut [DomainFacts]) -> Derived {
             (Some(t), Some(f)) => Some(t.saturating_sub(f)),
             _ => None,
         },
+        vcpu_leaders: leaders(
+            counted
+                .iter()
+                .map(|d| (d.domain.name.clone(), f64::from(d.derived.vcpus_effective))),
+        ),
+        wait_leaders: leaders(
+            domains
+                .iter()
+                .filter_map(|d| Some((d.domain.name.clone(), d.vcpu_wait.as_ref()?.max_pct))),
+        ),
+        cpus_pinned: cpus_pinned.iter().copied().collect(),
+        floating_domains: counted
+            .iter()
+            .filter(|d| d.derived.pinned_cpus.is_empty())
+            .filter(|d| d.domain.vcpu_placement.as_deref() != Some("auto"))
+            .map(|d| d.domain.name.clone())
+            .collect(),
+        // Without an `online` list, a host with N logical CPUs has 0..N.
+        cpus_unpinned: online
+            .clone()
+            .or_else(|| host.cpu.logical.map(|n| (0..n).collect()))
+            .map(|o| o.difference(&cpus_pinned).copied().collect())
+            .unwrap_or_default(),
         image_filesystems: image_filesystems(domains),
         // Set by the caller, which has the raw host data it needs.
         virtualization: Default::default(),
@@ -396,6 +530,7 @@ fn per_domain(
     };
     let mut hugepages_needed = Vec::new();
     let mut hugepages_free = Vec::new();
+    let mut hugepages_on_nodes = Vec::new();
     if let (Some(pages), Some(mem)) = (&dom.hugepages, dom.memory_kib) {
         // Without per-page nodesets, all memory comes from the first size
         // listed (libvirt uses the page without nodeset as the default).
@@ -421,6 +556,18 @@ fn per_domain(
                     .and_then(|p| p.free),
             };
             hugepages_free.push((size, free));
+            if let Some(set) = &memory_nodes {
+                let reserved = set.iter().try_fold(0u64, |acc, id| {
+                    let node = host.numa.nodes.iter().find(|n| n.id == *id)?;
+                    let pool = node.hugepages.iter().find(|p| p.size_kib == size);
+                    Some(acc + pool.and_then(|p| p.total).unwrap_or(0))
+                });
+                if let Some(r) =
+                    reserved.filter(|_| host.numa.nodes.iter().any(|n| !n.hugepages.is_empty()))
+                {
+                    hugepages_on_nodes.push((size, r));
+                }
+            }
         }
     }
     DomainDerived {
@@ -446,6 +593,7 @@ fn per_domain(
         largest_node_cpus: host.numa.nodes.iter().map(|n| n.cpus.len() as u32).max(),
         hugepages_needed,
         hugepages_free,
+        hugepages_on_nodes,
         max_backing_chain_depth: dom
             .disks
             .iter()
@@ -454,6 +602,8 @@ fn per_domain(
             .unwrap_or(0),
         disk_filesystems: Vec::new(),
         counted: false,
+        // Filled in by `shared_hostdevs`, which sees every domain.
+        shared_hostdevs: Vec::new(),
     }
 }
 

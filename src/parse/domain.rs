@@ -274,6 +274,11 @@ pub struct Hostdev {
     #[serde(rename = "type")]
     pub hostdev_type: Option<String>,
     pub managed: Option<String>,
+    /// The host device: a PCI address as `0000:03:00.0` (whatever way the
+    /// XML writes it), a USB device as `usb VVVV:PPPP` or `usb bus B
+    /// device D`; null when the XML names none.
+    pub source: Option<String>,
+    pub line: usize,
 }
 
 /// The XML namespace of virt-doctor's `<metadata>` element:
@@ -799,6 +804,8 @@ impl Cx<'_, '_> {
                     mode: attr(n, "mode"),
                     hostdev_type: attr(n, "type"),
                     managed: attr(n, "managed"),
+                    source: hostdev_source(n),
+                    line: self.line(n),
                 }),
                 _ => {}
             }
@@ -915,6 +922,37 @@ fn source_text(s: Node) -> Option<String> {
         (Some(p), None) => Some(format!("{p}://")),
         _ => None,
     }
+}
+
+/// A `<hostdev>`'s host device, normalised so two domains naming the same
+/// device compare equal (`0x03` and `3` are the same bus).
+fn hostdev_source(n: Node) -> Option<String> {
+    let source = child(n, "source")?;
+    let num = |node: Node, name: &str| -> Option<u64> {
+        let v = node.attribute(name)?.trim();
+        match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => v.parse().ok(),
+        }
+    };
+    if let Some(a) = child(source, "address").filter(|a| a.attribute("slot").is_some()) {
+        return Some(format!(
+            "{:04x}:{:02x}:{:02x}.{:x}",
+            num(a, "domain").unwrap_or(0),
+            num(a, "bus")?,
+            num(a, "slot")?,
+            num(a, "function").unwrap_or(0)
+        ));
+    }
+    if let (Some(v), Some(p)) = (child(source, "vendor"), child(source, "product")) {
+        return Some(format!("usb {:04x}:{:04x}", num(v, "id")?, num(p, "id")?));
+    }
+    let a = child(source, "address")?;
+    Some(format!(
+        "usb bus {} device {}",
+        num(a, "bus")?,
+        num(a, "device")?
+    ))
 }
 
 /// Count nested `<backingStore>` elements that describe an image.
