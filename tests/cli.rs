@@ -636,3 +636,38 @@ fn cpu_pressure_names_the_ratio_and_the_biggest_domains() {
         "CPU pressure: some tasks were stalled waiting for a CPU 35.02% of the last 60 s (30.4% over 5 min); threshold 10%. The host runs 16 vCPUs on 8 CPUs (2:1), the most in db01 (8), web01 (4), web02 (4)."
     );
 }
+
+/// numatune mode='preferred' falls back to other nodes when its own run
+/// out, so a preferred domain is not short of hugepages on its node
+/// (NUMA008), and idle pages on other nodes are within its reach (NUMA007).
+/// The numa-placement scenario with hp01 switched from strict to preferred.
+#[test]
+fn preferred_numatune_is_not_confined_to_its_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::copy_tree(&common::fixture("hosts/numa-placement"), root);
+    let hp01 = root.join("etc/libvirt/qemu/hp01.xml");
+    let xml = std::fs::read_to_string(&hp01).unwrap();
+    assert!(xml.contains("<memory mode='strict' nodeset='0'/>"));
+    std::fs::write(
+        &hp01,
+        xml.replace("mode='strict' nodeset='0'", "mode='preferred' nodeset='0'"),
+    )
+    .unwrap();
+    let o = run(&[
+        "analyze",
+        root.to_str().unwrap(),
+        "--select",
+        "NUMA007,NUMA008",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found: Vec<(&str, &str)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["subject"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, vec![("NUMA008", "hp02")]);
+}

@@ -218,7 +218,7 @@ fn hypervisor_and_kvm_are_judged_from_what_libvirt_and_qemu_did() {
     // An ordinary server (sysstat's real /proc) with the same /dev
     // listing: not a hypervisor, so nothing about KVM is a finding there.
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&common::fixture("hosts/sysstat-root1"), tmp.path());
+    common::copy_tree(&common::fixture("hosts/sysstat-root1"), tmp.path());
     let listing = tmp.path().join("sos_commands/block");
     std::fs::create_dir_all(&listing).unwrap();
     std::fs::copy(
@@ -243,18 +243,6 @@ fn hypervisor_and_kvm_are_judged_from_what_libvirt_and_qemu_did() {
     // CPU flags alone decide nothing.
     let hwloc = common::facts_of(&common::fixture("hosts/hwloc-8amd64-4n2c"));
     assert_eq!(hwloc.derived.virtualization.kvm, None);
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The host name comes from whatever the sosreport kept: its `hostname`

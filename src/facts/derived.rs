@@ -138,7 +138,8 @@ pub struct DomainDerived {
     pub hugepages_free: Vec<(u64, Option<u64>)>,
     /// For each hugepage size the domain needs: pages of that size
     /// reserved (free or not) on its numatune nodes; empty when its memory
-    /// is not confined to nodes or the nodes' pools were not captured.
+    /// is not confined to nodes (no nodeset, or mode='preferred') or the
+    /// nodes' pools were not captured.
     pub hugepages_on_nodes: Vec<(u64, u64)>,
     pub max_backing_chain_depth: u32,
     /// For each file-backed disk, the filesystem that holds its image
@@ -556,7 +557,13 @@ fn per_domain(
                     .and_then(|p| p.free),
             };
             hugepages_free.push((size, free));
-            if let Some(set) = &memory_nodes {
+            // mode='preferred' falls back to other nodes when its own run
+            // out; strict, interleave and restrictive never do.
+            let confined = dom
+                .numatune
+                .as_ref()
+                .is_some_and(|n| n.mode.as_deref() != Some("preferred"));
+            if let Some(set) = memory_nodes.as_ref().filter(|_| confined) {
                 let reserved = set.iter().try_fold(0u64, |acc, id| {
                     let node = host.numa.nodes.iter().find(|n| n.id == *id)?;
                     let pool = node.hugepages.iter().find(|p| p.size_kib == size);

@@ -75,6 +75,19 @@ pub fn pack(dir: &Path, top: &str, kind: &str, out: &Path) {
     b.into_inner().unwrap().flush().unwrap();
 }
 
+/// Copy a fixture tree, to change one thing in a scratch copy.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
 /// Run the virt-doctor binary in the repository root.
 pub fn run(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
