@@ -182,6 +182,23 @@ fn libvirt_states_and_statistics_reach_the_facts() {
     assert_eq!(capture_info.libvirt.uri.as_deref(), Some("test:///default"));
 }
 
+/// A machine with no libvirt configuration, daemon or domains (sysstat's
+/// real /proc capture) has no libvirt to ask: its absence is no finding.
+#[test]
+fn a_machine_that_is_no_hypervisor_is_not_told_libvirt_is_unreachable() {
+    let out = live(
+        "scan",
+        fixture("hosts/sysstat-root1").to_str().unwrap(),
+        "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+        &["--format", "json"],
+    );
+    let rules: Vec<String> = findings(&stdout(&out))
+        .into_iter()
+        .map(|(rule, _)| rule)
+        .collect();
+    assert!(!rules.contains(&"HOST001".to_string()), "{rules:?}");
+}
+
 #[test]
 fn an_unreachable_libvirt_is_one_finding_and_the_rest_is_analyzed() {
     let out = live(
