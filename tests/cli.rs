@@ -671,3 +671,37 @@ fn preferred_numatune_is_not_confined_to_its_nodes() {
         .collect();
     assert_eq!(found, vec![("NUMA008", "hp02")]);
 }
+
+/// A reader that stops early (`| head`) ends the run quietly with 0, as
+/// ripgrep does; a closed stderr (`2>&-`) changes nothing but the missing
+/// message. Neither panics (exit 101). The facts of hotsos-compute are
+/// 200 KB, more than a pipe holds, so the write meets the closed pipe.
+#[test]
+fn a_closed_pipe_or_stderr_is_no_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
+        .args(["facts", "fixtures/hosts/hotsos-compute", "--format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+
+    let o = Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
+        .args(["analyze", "/nonexistent/snapshot"])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // Stdio::null() is an open /dev/null; close fd 2 for real.
+    let o = Command::new("sh")
+        .args(["-c", "\"$0\" analyze /nonexistent/snapshot 2>&-"])
+        .arg(env!("CARGO_BIN_EXE_virt-doctor"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -108,7 +108,7 @@ pub fn collect(live: &collect::Options, output: &Path) -> anyhow::Result<i32> {
     let capture = collect::collect(live);
     capture.write_tarball(output)?;
     let info = &capture.info;
-    eprintln!(
+    say!(
         "virt-doctor: wrote {} (libvirt: {}{}; {} secrets redacted{})",
         output.display(),
         info.libvirt.status,
@@ -125,7 +125,7 @@ pub fn collect(live: &collect::Options, output: &Path) -> anyhow::Result<i32> {
         }
     );
     for notice in &info.notices {
-        eprintln!("virt-doctor: note: {notice}");
+        say!("virt-doctor: note: {notice}");
     }
     Ok(0)
 }
@@ -236,7 +236,7 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
             .iter()
             .map(|s| s.rule.as_str())
             .collect();
-        eprintln!(
+        say!(
             "virt-doctor: {} rules need host facts and were skipped ({}); give --host SNAPSHOT to run them",
             codes.len(),
             codes.join(", ")

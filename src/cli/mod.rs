@@ -1,6 +1,16 @@
 //! Command-line interface (clap derive). Exit codes follow ruff:
 //! 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage or fatal error.
 
+/// A line on stderr. A closed stderr (`2>&-`) is no reason to panic, as
+/// `eprintln!` would: the report on stdout still matters.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+// Declared before the submodules, so they see it too.
+
 mod check;
 mod facts;
 mod rules;
@@ -343,11 +353,26 @@ pub fn run() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`| head`): it has what it wanted, and like
+        // ripgrep we stop quietly rather than report an error.
+        Err(e) if broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("virt-doctor: error: {e:#}");
+            say!("virt-doctor: error: {e:#}");
             2
         }
     }
+}
+
+/// Whether writing the output failed because its reader closed the pipe
+/// (directly, or inside serde_json's writer).
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
+    })
 }
 
 /// The host snapshot at `path`, or the one sosreport found below it, said
@@ -355,7 +380,7 @@ pub fn run() -> i32 {
 pub fn open_host(path: &std::path::Path) -> anyhow::Result<virt_doctor::snapshot::Snapshot> {
     let located = virt_doctor::sources::open_host(path)?;
     if let Some(below) = &located.below {
-        eprintln!(
+        say!(
             "virt-doctor: no host data in {} itself; analyzing {}, the one snapshot below it",
             path.display(),
             path.join(below).display()

@@ -78,7 +78,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
         }
         RulesCommand::Show { rule } => {
             let Some(meta) = catalog.find(&rule) else {
-                eprintln!("virt-doctor: no rule `{rule}`; `virt-doctor rules list` shows them all");
+                say!("virt-doctor: no rule `{rule}`; `virt-doctor rules list` shows them all");
                 return Ok(2);
             };
             if let Some(r) = catalog.find_rule(&meta.code) {

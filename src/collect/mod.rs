@@ -142,7 +142,8 @@ struct Progress {
 impl Progress {
     fn say(&self, what: &str) {
         if self.on {
-            eprintln!("virt-doctor: {what}");
+            // Ignored when stderr is closed: progress is not worth a panic.
+            let _ = writeln!(std::io::stderr(), "virt-doctor: {what}");
         }
     }
 }
