@@ -2,15 +2,14 @@
 //! 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage or fatal error.
 
 /// A line on stderr. A closed stderr (`2>&-`) is no reason to panic, as
-/// `eprintln!` would: the report on stdout still matters.
+/// `eprintln!` would: the report on stdout still matters. Defined before
+/// the submodules so that they see it.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
 }
-// Declared before the submodules, so they see it too.
-
 mod check;
 mod facts;
 mod rules;

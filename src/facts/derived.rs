@@ -124,6 +124,9 @@ pub struct DomainDerived {
     pub topology_vcpus: Option<u32>,
     /// `<numatune><memory nodeset>`.
     pub memory_nodes: Option<Vec<u32>>,
+    /// The domain's memory may come only from `memory_nodes`: a nodeset
+    /// in any mode but 'preferred', which falls back to other nodes.
+    pub memory_confined: bool,
     /// MemTotal summed over `memory_nodes`.
     pub memory_nodes_total_kib: Option<u64>,
     /// MemFree summed over `memory_nodes`.
@@ -134,7 +137,8 @@ pub struct DomainDerived {
     /// Hugepages this domain needs, per size (KiB) -> pages.
     pub hugepages_needed: Vec<(u64, u64)>,
     /// For each hugepage size the domain needs: free pages on the nodes it
-    /// may take them from (numatune nodeset, else the whole host).
+    /// may take them from (numatune nodeset, else the whole host; a
+    /// 'preferred' nodeset may take from any node).
     pub hugepages_free: Vec<(u64, Option<u64>)>,
     /// For each hugepage size the domain needs: pages of that size
     /// reserved (free or not) on its numatune nodes; empty when its memory
@@ -521,6 +525,13 @@ fn per_domain(
         .as_ref()
         .and_then(|n| n.nodeset.clone())
         .filter(|set| !set.is_empty());
+    // mode='preferred' falls back to other nodes when its own run out;
+    // strict, interleave and restrictive never do.
+    let memory_confined = memory_nodes.is_some()
+        && dom
+            .numatune
+            .as_ref()
+            .is_some_and(|n| n.mode.as_deref() != Some("preferred"));
     let nodes_sum = |f: fn(&super::NumaNodeFacts) -> Option<u64>| -> Option<u64> {
         let set = memory_nodes.as_ref()?;
         let mut sum = 0u64;
@@ -544,7 +555,7 @@ fn per_domain(
         if size > 0 {
             let count = mem.div_ceil(size);
             hugepages_needed.push((size, count));
-            let free = match &memory_nodes {
+            let free = match memory_nodes.as_ref().filter(|_| memory_confined) {
                 Some(set) => set.iter().try_fold(0u64, |acc, id| {
                     let node = host.numa.nodes.iter().find(|n| n.id == *id)?;
                     let pool = node.hugepages.iter().find(|p| p.size_kib == size)?;
@@ -557,13 +568,7 @@ fn per_domain(
                     .and_then(|p| p.free),
             };
             hugepages_free.push((size, free));
-            // mode='preferred' falls back to other nodes when its own run
-            // out; strict, interleave and restrictive never do.
-            let confined = dom
-                .numatune
-                .as_ref()
-                .is_some_and(|n| n.mode.as_deref() != Some("preferred"));
-            if let Some(set) = memory_nodes.as_ref().filter(|_| confined) {
+            if let Some(set) = memory_nodes.as_ref().filter(|_| memory_confined) {
                 let reserved = set.iter().try_fold(0u64, |acc, id| {
                     let node = host.numa.nodes.iter().find(|n| n.id == *id)?;
                     let pool = node.hugepages.iter().find(|p| p.size_kib == size);
@@ -591,6 +596,7 @@ fn per_domain(
         memory_nodes_total_kib: nodes_sum(|n| n.memory_total_kib),
         memory_nodes_free_kib: nodes_sum(|n| n.memory_free_kib),
         memory_nodes,
+        memory_confined,
         largest_node_memory_kib: host
             .numa
             .nodes
