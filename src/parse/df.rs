@@ -23,24 +23,11 @@ pub struct Filesystem {
 /// A size column: KiB blocks (`df -k`, the default) or `df -h`'s human
 /// units (`20G`, `512M`, `1.5T`, powers of 1024).
 fn kib(v: &str, human: bool) -> Option<u64> {
-    if !human {
-        return v.parse().ok();
+    if human {
+        super::human_size_kib(v, 1024.0)
+    } else {
+        v.parse().ok()
     }
-    if v == "0" {
-        return Some(0);
-    }
-    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))?;
-    let (number, unit) = v.split_at(split);
-    let number: f64 = number.replace(',', ".").parse().ok()?;
-    let factor = match unit {
-        "K" => 1.0,
-        "M" => 1024.0,
-        "G" => 1024f64.powi(2),
-        "T" => 1024f64.powi(3),
-        "P" => 1024f64.powi(4),
-        _ => return None,
-    };
-    Some((number * factor).round() as u64)
 }
 
 pub fn parse(text: &str) -> Parsed<Vec<Filesystem>> {

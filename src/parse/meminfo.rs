@@ -142,27 +142,10 @@ pub fn parse_free(text: &str) -> Parsed<Meminfo> {
 /// `free -h` adds (`31Gi`, `1.5Mi`, `0B`; `--si` gives `G`, `M`, powers
 /// of 1000).
 fn free_kib(v: &str) -> Option<u64> {
-    if let Ok(kib) = v.parse::<u64>() {
-        return Some(kib);
+    match v.parse::<u64>() {
+        Ok(kib) => Some(kib),
+        Err(_) => super::human_size_kib(v, 1000.0),
     }
-    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))?;
-    let (number, unit) = v.split_at(split);
-    let number: f64 = number.replace(',', ".").parse().ok()?;
-    let bytes: f64 = match unit {
-        "B" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "K" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        _ => return None,
-    };
-    Some((number * bytes / 1024.0).round() as u64)
 }
 
 #[cfg(test)]

@@ -120,6 +120,30 @@ pub fn single_u64(text: &str) -> Parsed<Option<u64>> {
     }
 }
 
+/// A size as `df -h` and `free -h` print it, in KiB: a number (`,` or `.`
+/// for the decimal point) and a unit. `Ki` to `Pi` are powers of 1024;
+/// the bare `K` to `P` are powers of `bare_base` (1024 for `df -h`, 1000
+/// for `free --si`); `B` or no unit is bytes.
+pub fn human_size_kib(v: &str, bare_base: f64) -> Option<u64> {
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let number: f64 = number.replace(',', ".").parse().ok()?;
+    let power = |letter: &str| -> Option<i32> {
+        ["K", "M", "G", "T", "P"]
+            .iter()
+            .position(|l| *l == letter)
+            .map(|i| i as i32 + 1)
+    };
+    let bytes = match unit {
+        "" | "B" => 1.0,
+        _ if unit.len() == 2 && unit.ends_with('i') => 1024f64.powi(power(&unit[..1])?),
+        _ => bare_base.powi(power(unit)?),
+    };
+    Some((number * bytes / 1024.0).round() as u64)
+}
+
 /// The selected value of a sysfs choice file: `always [madvise] never`
 /// selects `madvise`. Returns the choice and every option offered.
 pub fn bracketed_choice(text: &str) -> Parsed<(Option<String>, Vec<String>)> {
