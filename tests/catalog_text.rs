@@ -1,13 +1,14 @@
 //! The words of the built-in catalog, as a person reads them in a report:
 //! every prose field of every rule file under rules/ (title, message, fix,
 //! explanation, subject, evidence text). Counts are written with
-//! `plural`/`noun`/`times`, never as "1 time(s)"; the text names public
-//! sources, never the notes the rules were researched from. And one rule
+//! `plural`/`noun`/`times`, never as "1 time(s)"; every rule cites public
+//! documents as `Title URL`, never the notes it was researched from. And one rule
 //! about the expressions' shape: no per-domain rule walks every domain.
 
 use std::path::{Path, PathBuf};
 
 /// Fields a report, `rules show` or a SARIF consumer shows to people.
+/// (`references` too, checked below as a list.)
 const PROSE: &[&str] = &["title", "message", "fix", "explanation", "subject"];
 
 /// Text that must never reach a person, and why.
@@ -18,7 +19,29 @@ const FORBIDDEN: &[(&str, &str)] = &[
         "source document",
         "the research notes are not something users know",
     ),
+    (
+        "catalog ",
+        "cite the public document, not the research notes",
+    ),
+    ("issue #", "cite the public document, not the issue"),
+    ("seed ", "cite the public document, not the research notes"),
+    (
+        "threshold ours",
+        "a threshold's meaning belongs in its parameter doc",
+    ),
+    ("VTOG", "write the guide's title and URL"),
 ];
+
+/// The research notes' condition codes (`MEM10`, `CPU07`, `§1.1`): two
+/// digits, where rule codes have three.
+fn names_a_note_code(text: &str) -> Option<String> {
+    static CODE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    CODE.get_or_init(|| {
+        regex::Regex::new(r"\b(?:CPU|MEM|NET|NUMA|DSK|DISK|SNP|LOG|HOST|KSM|THP)\d{2}\b|§").unwrap()
+    })
+    .find(text)
+    .map(|m| m.as_str().to_owned())
+}
 
 fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -39,6 +62,7 @@ fn no_rule_text_hedges_its_counts_or_names_the_research_notes() {
         &mut files,
     );
     assert!(files.len() >= 8, "{files:?}");
+    let title_url = regex::Regex::new(r" https?://\S+$").unwrap();
     let mut problems = Vec::new();
     let mut checked = 0;
     for file in &files {
@@ -53,6 +77,25 @@ fn no_rule_text_hedges_its_counts_or_names_the_research_notes() {
                 .iter()
                 .filter_map(|f| Some((f.to_string(), rule.get(*f)?.as_str()?)))
                 .collect();
+            let references: Vec<&str> = rule
+                .get("references")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|r| r.as_str().unwrap_or(""))
+                .collect();
+            if references.is_empty() {
+                problems.push(format!("{code} has no reference"));
+            }
+            for (i, r) in references.iter().enumerate() {
+                // "Title https://…": something a user can open.
+                if !title_url.is_match(r)
+                    || r.matches("http://").count() + r.matches("https://").count() != 1
+                {
+                    problems.push(format!("{code} references[{i}] is not `Title URL`: {r}"));
+                }
+                texts.push((format!("references[{i}]"), r));
+            }
             for (i, ev) in rule
                 .get("evidence")
                 .and_then(toml::Value::as_array)
@@ -66,6 +109,12 @@ fn no_rule_text_hedges_its_counts_or_names_the_research_notes() {
             }
             checked += 1;
             for (field, text) in texts {
+                if let Some(note) = names_a_note_code(text) {
+                    problems.push(format!(
+                        "{}: {code} {field} has `{note}`: cite the public document, not the research notes",
+                        file.file_name().unwrap().to_string_lossy()
+                    ));
+                }
                 for (bad, why) in FORBIDDEN {
                     if text.contains(bad) {
                         problems.push(format!(

@@ -230,15 +230,7 @@ fn hypervisor_and_kvm_are_judged_from_what_libvirt_and_qemu_did() {
     let v = &server.derived.virtualization;
     assert!(!v.hypervisor, "{v:?}");
     assert_eq!(v.kvm, Some(false));
-    let o = common::run(&[
-        "analyze",
-        tmp.path().to_str().unwrap(),
-        "--select",
-        "CPU014,NET005",
-        "--format",
-        "json",
-    ]);
-    let r: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
+    let r = common::analyze_selected(tmp.path(), "CPU014,NET005");
     assert_eq!(r["findings"], serde_json::json!([]));
     // CPU flags alone decide nothing.
     let hwloc = common::facts_of(&common::fixture("hosts/hwloc-8amd64-4n2c"));

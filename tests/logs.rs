@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::io::Write;
 
-use common::run;
+use common::{run, snapshot_with};
 
 fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&run(args).stdout).unwrap()
@@ -14,24 +14,7 @@ fn json(args: &[&str]) -> serde_json::Value {
 
 /// The JSON report of `analyze DIR --select SELECT`.
 fn selected(dir: &tempfile::TempDir, select: &str) -> serde_json::Value {
-    json(&[
-        "analyze",
-        dir.path().to_str().unwrap(),
-        "--select",
-        select,
-        "--format",
-        "json",
-    ])
-}
-
-fn snapshot_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, data) in files {
-        let p = dir.path().join(path);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, data).unwrap();
-    }
-    dir
+    common::analyze_selected(dir.path(), select)
 }
 
 #[test]
@@ -152,6 +135,8 @@ fn every_log_rule_matches_its_format() {
         ("LOG041", kernel, "Apr 18 08:10:31 h kernel: EDAC MC1: 1 UE memory read error on CPU_SrcID#1_MC#0_Chan#0_DIMM#0"),
         ("LOG050", kernel, "Apr 18 08:10:31 h kernel: kvm: disabled by bios"),
         ("LOG051", kernel, "Apr 18 08:10:31 h kernel: kvm [4242]: vcpu0, guest rIP: 0xffffffff8106b7e4 unhandled rdmsr: 0x34"),
+        // Linux 6.x words it vcpu_unimpl(vcpu, "Unhandled RDMSR(0x%x)\n", msr).
+        ("LOG051", kernel, "Apr 18 08:10:31 h kernel: kvm [4242]: vcpu0, guest rIP: 0xffffffff8106b7e4 Unhandled RDMSR(0xc0011029)"),
         ("LOG060", qemu, "2019-04-18 08:10:32.377+0000: shutting down, reason=crashed"),
         ("LOG061", qemu, "2022-02-10T16:18:33.031019Z qemu-system-x86_64: terminating on signal 15 from pid 1074 (/usr/sbin/libvirtd)"),
         ("LOG062", qemu, "2019-04-18 06:25:12.102+0000: Domain id=3 is tainted: custom-argv"),

@@ -23,7 +23,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
                     serde_json::json!({
                         "code": r.code, "name": r.name, "category": r.category,
                         "severity": r.severity, "scope": r.scope, "title": r.title,
-                        "params": r.params, "references": r.references, "seed": r.seed,
+                        "params": r.params, "references": r.references,
                         "file": r.origin.file, "line": r.origin.line,
                     })
                 })
@@ -33,7 +33,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
                     "code": r.code, "name": r.name, "category": r.category,
                     "severity": r.severity, "scope": "log", "title": r.title,
                     "sources": r.sources, "pattern": r.pattern.as_str(),
-                    "references": r.references, "seed": r.seed,
+                    "references": r.references,
                     "file": r.origin.file, "line": r.origin.line,
                 })
             }));
@@ -114,7 +114,7 @@ fn show_rule(out: &mut impl Write, r: &Rule) -> std::io::Result<()> {
             writeln!(out, "  {} = {}  {}", p.name, p.default, p.doc)?;
         }
     }
-    tail(out, r.seed.as_deref(), &r.references)
+    references(out, &r.references)
 }
 
 fn show_log_rule(out: &mut impl Write, r: &LogRule) -> std::io::Result<()> {
@@ -139,13 +139,10 @@ fn show_log_rule(out: &mut impl Write, r: &LogRule) -> std::io::Result<()> {
             .map_or(String::new(), |w| format!(" within {w} s"));
         writeln!(out, "reported from {} events{within}", r.min_count)?;
     }
-    tail(out, r.seed.as_deref(), &r.references)
+    references(out, &r.references)
 }
 
-fn tail(out: &mut impl Write, seed: Option<&str>, references: &[String]) -> std::io::Result<()> {
-    if let Some(seed) = seed {
-        writeln!(out, "\nsource document: {seed}")?;
-    }
+fn references(out: &mut impl Write, references: &[String]) -> std::io::Result<()> {
     if !references.is_empty() {
         writeln!(out, "\nreferences:")?;
         for x in references {

@@ -119,8 +119,10 @@ struct RawLogRule {
     explanation: String,
     #[serde(default)]
     references: Vec<String>,
-    #[serde(default)]
-    seed: Option<String>,
+    /// Where the rule's knowledge came from, for its authors: accepted
+    /// (also under its old name `seed`), never loaded or printed.
+    #[serde(default, rename = "provenance", alias = "seed")]
+    _provenance: Option<serde::de::IgnoredAny>,
     /// Report only when at least this many events...
     #[serde(default)]
     min_count: Option<u32>,
@@ -169,7 +171,6 @@ pub struct Meta {
     pub title: String,
     pub explanation: String,
     pub references: Vec<String>,
-    pub seed: Option<String>,
     pub origin: Origin,
 }
 
@@ -213,9 +214,9 @@ struct RawRule {
     explanation: String,
     #[serde(default)]
     references: Vec<String>,
-    /// The section of the project's source document the rule implements.
-    #[serde(default)]
-    seed: Option<String>,
+    /// As in [`RawLogRule`]: for the rule's authors, never printed.
+    #[serde(default, rename = "provenance", alias = "seed")]
+    _provenance: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     subject: Option<String>,
     #[serde(default)]
@@ -544,7 +545,6 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
                     title: raw.title,
                     explanation: raw.explanation,
                     references: raw.references,
-                    seed: raw.seed,
                     origin,
                 },
                 sources: raw.sources,
@@ -682,7 +682,6 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
             title: raw.title,
             explanation: raw.explanation,
             references: raw.references,
-            seed: raw.seed,
             origin,
         },
         scope: raw.scope,

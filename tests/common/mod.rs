@@ -88,6 +88,47 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A scratch snapshot holding these files (path relative to its root,
+/// contents).
+pub fn snapshot_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, data) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+    dir
+}
+
+/// The JSON report of `analyze PATH --select SELECT`.
+pub fn analyze_selected(path: &Path, select: &str) -> serde_json::Value {
+    let o = run(&[
+        "analyze",
+        path.to_str().unwrap(),
+        "--select",
+        select,
+        "--format",
+        "json",
+    ]);
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+/// (rule, subject) of each finding of a JSON report, in report order.
+pub fn rules_and_subjects(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Run the virt-doctor binary in the repository root.
 pub fn run(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
