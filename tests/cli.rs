@@ -331,12 +331,8 @@ fn config_overrides_thresholds_and_disables_rules() {
         "json",
     ]);
     let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let rules: Vec<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = common::rules_of(&r);
+    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
     assert!(
         !rules.contains(&"CPU002"),
         "5.88:1 is below the overridden 8:1"
@@ -561,12 +557,7 @@ fn config_and_site_rules_are_checked_and_selection_is_consistent() {
         ];
         a.extend_from_slice(args);
         let r: serde_json::Value = serde_json::from_str(&stdout(&run(&a))).unwrap();
-        r["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["rule"].as_str().unwrap().to_owned())
-            .collect()
+        common::rules_of(&r)
     };
     assert_eq!(codes(&[]), ["VD002"]);
     assert!(codes(&["--select", "CPU"]).is_empty());

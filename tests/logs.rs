@@ -461,12 +461,7 @@ fn an_oom_report_without_its_victim_line_is_still_found() {
     let killed = "2026-11-20T10:00:01+00:00 kvm01 kernel: Out of memory: Killed process 4242 (qemu-kvm) total-vm:9000000kB, anon-rss:8000000kB\n";
     let rules_of = |text: String| -> Vec<String> {
         let dir = snapshot_with(&[("var/log/messages", text.as_bytes())]);
-        selected(&dir, "LOG")["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["rule"].as_str().unwrap().to_owned())
-            .collect()
+        common::rules_of(&selected(&dir, "LOG"))
     };
     assert_eq!(rules_of(invoked.to_owned()), ["LOG004"]);
     assert_eq!(rules_of(format!("{invoked}{killed}")), ["LOG001"]);

@@ -216,12 +216,7 @@ fn selection_by_code_prefix_name_category_and_severity() {
         let mut a = vec!["analyze", "fixtures/hosts/storage", "--format", "json"];
         a.extend_from_slice(args);
         let r = json(&run(&a));
-        let mut v: Vec<String> = r["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["rule"].as_str().unwrap().to_owned())
-            .collect();
+        let mut v: Vec<String> = common::rules_of(&r);
         v.dedup();
         v
     };
@@ -370,12 +365,8 @@ fn lint_checks_xml_alone_or_against_a_host() {
     let o = run(&["lint", files[0], files[1], "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let r = json(&o);
-    let rules: Vec<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = common::rules_of(&r);
+    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
     assert!(
         rules.contains(&"DISK002") && rules.contains(&"NET001"),
         "{rules:?}"
@@ -587,12 +578,8 @@ fn log_findings_are_first_class_in_every_format() {
         "--format",
         "json",
     ]));
-    let rules: Vec<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = common::rules_of(&r);
+    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
     assert!(
         rules.contains(&"LOG001") && !rules.contains(&"LOG060"),
         "{rules:?}"

@@ -114,6 +114,14 @@ pub fn analyze_selected(path: &Path, select: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
 }
 
+/// The rule of each finding of a JSON report, in report order.
+pub fn rules_of(report: &serde_json::Value) -> Vec<String> {
+    rules_and_subjects(report)
+        .into_iter()
+        .map(|(rule, _)| rule)
+        .collect()
+}
+
 /// (rule, subject) of each finding of a JSON report, in report order.
 pub fn rules_and_subjects(report: &serde_json::Value) -> Vec<(String, String)> {
     report["findings"]
