@@ -676,3 +676,49 @@ fn a_closed_pipe_or_stderr_is_no_panic() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// Hugepages kept on a node for a domain that is shut off are not idle
+/// (NUMA007): the standby guest takes them when it starts. The
+/// numa-placement scenario with hp01 and hp02 running (live status files)
+/// and a shut-off hp03 confined to node 2; node 3 stays unclaimed.
+#[test]
+fn hugepages_kept_for_a_shut_off_domain_are_not_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::copy_tree(&common::fixture("hosts/numa-placement"), root);
+    let defined = |name: &str| {
+        std::fs::read_to_string(root.join(format!("etc/libvirt/qemu/{name}.xml"))).unwrap()
+    };
+    for (name, pid) in [("hp01", 4101), ("hp02", 4102)] {
+        let xml = defined(name);
+        let domain = &xml[xml.find("<domain").unwrap()..];
+        let status = format!(
+            "<domstatus state='running' reason='booted' pid='{pid}'>\n{domain}</domstatus>\n"
+        );
+        let run = root.join("run/libvirt/qemu");
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(run.join(format!("{name}.xml")), status).unwrap();
+    }
+    let hp03 = defined("hp01")
+        .replace("<name>hp01</name>", "<name>hp03</name>")
+        .replace(
+            "f6e84b56-5071-4d24-a007-07b40cf4baec",
+            "f6e84b56-5071-4d24-a007-07b40cf4bae3",
+        )
+        .replace(
+            "<memory unit='KiB'>12582912</memory>",
+            "<memory unit='KiB'>4194304</memory>",
+        )
+        .replace(
+            "<currentMemory unit='KiB'>12582912</currentMemory>",
+            "<currentMemory unit='KiB'>4194304</currentMemory>",
+        )
+        .replace("mode='strict' nodeset='0'", "mode='strict' nodeset='2'");
+    assert!(hp03.contains("nodeset='2'") && hp03.contains("<name>hp03</name>"));
+    std::fs::write(root.join("etc/libvirt/qemu/hp03.xml"), hp03).unwrap();
+    let found = common::rules_and_subjects(&common::analyze_selected(root, "NUMA007"));
+    assert_eq!(
+        found,
+        vec![("NUMA007".to_owned(), "NUMA node 3".to_owned())]
+    );
+}
