@@ -23,6 +23,7 @@ pub mod findings;
 pub mod fuzz_entry;
 pub mod logs;
 pub mod parse;
+pub mod prose;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

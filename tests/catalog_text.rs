@@ -1,6 +1,6 @@
 //! The words of the built-in catalog, as a person reads them in a report:
 //! every prose field of every rule file under rules/ (title, message, fix,
-//! explanation, subject, evidence text). Counts are written with
+//! subject, evidence text, and the docs: what, why, ignore, examples). Counts are written with
 //! `plural`/`noun`/`times`, never as "1 time(s)"; every rule cites public
 //! documents as `Title URL`, never the notes it was researched from. And one rule
 //! about the expressions' shape: no per-domain rule walks every domain.
@@ -9,7 +9,18 @@ use std::path::{Path, PathBuf};
 
 /// Fields a report, `rules show` or a SARIF consumer shows to people.
 /// (`references` too, checked below as a list.)
-const PROSE: &[&str] = &["title", "message", "fix", "explanation", "subject"];
+const PROSE: &[&str] = &[
+    "title",
+    "message",
+    "fix",
+    "subject",
+    "what",
+    "why",
+    "ignore",
+    "example_bad",
+    "example_good",
+    "example_log",
+];
 
 /// Text that must never reach a person, and why.
 const FORBIDDEN: &[(&str, &str)] = &[
@@ -175,5 +186,69 @@ fn no_per_domain_rule_walks_every_domain() {
         }
     }
     assert!(checked >= 40, "only {checked} per-domain rules read");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every built-in rule is documented as `ruff rule` documents one: what it
+/// checks, why that matters, when to ignore it, and an example; the
+/// examples are real: XML parses, and every example log line is matched
+/// by the rule's own pattern (and not excluded), with the regex engine
+/// the analysis uses.
+#[test]
+fn every_rule_is_documented_with_a_working_example() {
+    let catalog = virt_doctor::rules::Catalog::load(&[]).unwrap();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for entry in catalog.entries() {
+        let m = entry.meta();
+        let doc = &m.doc;
+        for (field, text) in [
+            ("what", &doc.what),
+            ("why", &doc.why),
+            ("ignore", &doc.ignore),
+        ] {
+            if text.as_deref().is_none_or(|t| t.len() < 20) {
+                problems.push(format!("{}: no `{field}` worth the name", m.code));
+            }
+        }
+        match entry {
+            virt_doctor::rules::doc::Entry::Fact(_) => {
+                match (&doc.example_bad, &doc.example_good) {
+                    (Some(bad), Some(good)) if bad != good => {
+                        for (field, text) in [("example_bad", bad), ("example_good", good)] {
+                            if text.trim_start().starts_with('<') {
+                                if let Err(e) = roxmltree::Document::parse(text) {
+                                    problems.push(format!("{}: {field} is not XML: {e}", m.code));
+                                }
+                            }
+                        }
+                    }
+                    _ => problems.push(format!(
+                        "{}: needs example_bad and a different example_good",
+                        m.code
+                    )),
+                }
+            }
+            virt_doctor::rules::doc::Entry::Log(rule) => {
+                let Some(log) = &doc.example_log else {
+                    problems.push(format!("{}: no example_log", m.code));
+                    continue;
+                };
+                for line in log.lines() {
+                    if !rule.pattern.is_match(line) {
+                        problems.push(format!(
+                            "{}: its pattern misses its example: {line}",
+                            m.code
+                        ));
+                    }
+                    if rule.exclude.as_ref().is_some_and(|x| x.is_match(line)) {
+                        problems.push(format!("{}: its exclude drops its example: {line}", m.code));
+                    }
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 110, "only {checked} rules");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -173,7 +173,7 @@ fn meminfo_at_u64_max_is_a_finding_or_a_rule_error_never_a_panic() {
         verdict(&a),
         (
             pairs(&[("CPU007", "big"), ("MEM009", "host")]),
-            pairs(&[("MEM006", "2048 KiB hugepage pool")])
+            pairs(&[("MEM006", "2 MiB hugepage pool")])
         )
     );
     assert!(

@@ -365,15 +365,84 @@ fn collect_never_writes_through_a_symlink_at_the_output_path() {
     std::fs::write(&victim, "precious\n").unwrap();
     let planted = tmp.path().join("capture.tar.gz");
     std::os::unix::fs::symlink(&victim, &planted).unwrap();
-    let out = live(
-        "collect",
-        fixture(HEALTHY).to_str().unwrap(),
-        "none",
-        &["-o", planted.to_str().unwrap()],
+    let collect = |extra: &[&str]| {
+        let mut args = vec!["-o", planted.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        live("collect", fixture(HEALTHY).to_str().unwrap(), "none", &args)
+    };
+    // Something is there: refused before anything is captured...
+    let out = collect(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("capture.tar.gz exists; give --force to overwrite it"),
+        "{}",
+        stderr(&out)
     );
+    // ...and even --force does not follow the link.
+    let out = collect(&["--force"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot create"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+/// The archive's compression follows its name, an existing capture is kept
+/// unless --force, and a name that says no archive is refused.
+#[test]
+fn collect_compresses_as_the_name_says_and_keeps_what_exists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sysroot = fixture(HEALTHY);
+    let collect = |name: &str, extra: &[&str]| {
+        let path = tmp.path().join(name);
+        let mut args = vec!["-o", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        (
+            path.clone(),
+            live("collect", sysroot.to_str().unwrap(), "none", &args),
+        )
+    };
+    // Where each format's magic bytes are: tar's "ustar" at 257, gzip's
+    // 1f 8b and xz's FD '7zXZ' at the start.
+    let magic: [(&str, usize, &[u8]); 4] = [
+        ("c.tar", 257, b"ustar"),
+        ("c.tar.gz", 0, &[0x1f, 0x8b]),
+        ("c.tgz", 0, &[0x1f, 0x8b]),
+        ("c.tar.xz", 0, b"\xfd7zXZ"),
+    ];
+    let mut reports = Vec::new();
+    for (name, at, bytes) in magic {
+        let (path, out) = collect(name, &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(
+            written.get(at..at + bytes.len()),
+            Some(bytes),
+            "{name} is not what its name says"
+        );
+        let analyzed = run(&["analyze", path.to_str().unwrap(), "--format", "json"]);
+        reports.push(findings(&stdout(&analyzed)));
+    }
+    assert!(reports.windows(2).all(|w| w[0] == w[1]), "{reports:?}");
+
+    let existing = tmp.path().join("c.tar.gz");
+    std::fs::write(&existing, "an older capture\n").unwrap();
+    let (_, out) = collect("c.tar.gz", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&existing).unwrap(),
+        "an older capture\n"
+    );
+    let (_, out) = collect("c.tar.gz", &["--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::read(&existing).unwrap().starts_with(&[0x1f, 0x8b]));
+
+    let (zip, out) = collect("c.zip", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("c.zip: name the capture .tar, .tar.gz or .tar.xz"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!zip.exists());
 }
 
 #[test]

@@ -466,3 +466,40 @@ fn an_oom_report_without_its_victim_line_is_still_found() {
     assert_eq!(rules_of(invoked.to_owned()), ["LOG004"]);
     assert_eq!(rules_of(format!("{invoked}{killed}")), ["LOG001"]);
 }
+
+/// Each log rule's documented example (`rules show`, the rules reference)
+/// fires that rule when it is found in a host's logs: the lines of the
+/// kernel's (dmesg or syslog, by their prefix), QEMU's or libvirtd's log
+/// go where a sosreport has them.
+#[test]
+fn every_log_rules_documented_example_fires_it() {
+    let catalog = virt_doctor::rules::Catalog::load(&[]).unwrap();
+    let mut problems = Vec::new();
+    for rule in &catalog.log_rules {
+        let example = rule.doc.example_log.as_deref().unwrap_or_default();
+        let mut files: Vec<(&str, String)> = Vec::new();
+        for line in example.lines() {
+            let place = match rule.sources[0].as_str() {
+                "qemu" => "var/log/libvirt/qemu/web07.log",
+                "libvirtd" => "var/log/libvirt/libvirtd.log",
+                _ if line.starts_with('[') => "var/log/dmesg",
+                _ => "var/log/messages",
+            };
+            match files.iter_mut().find(|(p, _)| *p == place) {
+                Some((_, text)) => text.push_str(&format!("{line}\n")),
+                None => files.push((place, format!("{line}\n"))),
+            }
+        }
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let dir = snapshot_with(&files);
+        let r = selected(&dir, &rule.code);
+        if !common::rules_of(&r).contains(&rule.code) {
+            problems.push(format!(
+                "{}: its example fires nothing:\n{example}",
+                rule.code
+            ));
+        }
+    }
+    assert!(catalog.log_rules.len() >= 30);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -216,7 +216,7 @@ fn a_partial_snapshot_says_what_it_lacks_above_the_findings() {
     let table = run(&["analyze", host.to_str().unwrap()]);
     assert!(
         stdout(&table).starts_with(
-            "note: partial snapshot, no memory, no domain definitions, no logs: findings that need them cannot appear\n"
+            "note: partial snapshot, no memory, no domain definitions, no logs: findings that\n  need them cannot appear\n"
         ),
         "{}",
         stdout(&table)

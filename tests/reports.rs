@@ -69,10 +69,19 @@ fn sarif_validates_against_the_official_schema() {
         .unwrap();
     let idx = unsafe_cache["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(rules[idx]["id"], "DISK002");
-    assert!(rules[idx]["help"]["text"]
-        .as_str()
-        .unwrap()
-        .contains("References:"));
+    // The rule explained as `rules show` does, and in Markdown.
+    let help = &rules[idx]["help"];
+    let text = help["text"].as_str().unwrap();
+    assert!(text.starts_with("DISK002 "), "{text}");
+    assert!(text.contains("\nWhy it matters\n  "), "{text}");
+    assert!(text.contains("\nReferences\n  - "), "{text}");
+    let markdown = help["markdown"].as_str().unwrap();
+    assert!(markdown.starts_with("## DISK002 "), "{markdown}");
+    assert!(
+        markdown.contains("\n### Example\n\n```xml\n<"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("\n### References\n\n- ["), "{markdown}");
 }
 
 #[test]
@@ -202,7 +211,8 @@ fn jsonl_and_markdown() {
     ]));
     assert!(
         md.starts_with(
-            "# virt-doctor: compute4\n\n**0 critical, 1 warning, 5 info on compute4 (1 domain)**\n"
+            "# virt-doctor: compute4\n\n**0 critical, 1 warning, 5 info on compute4 (1 domain); \
+             most findings: compute4 (2), instance-00000001 (2), instance-00000002 (2)**\n"
         ),
         "{md}"
     );
@@ -563,7 +573,9 @@ fn log_findings_are_first_class_in_every_format() {
 
     let verbose = stdout(&run(&["analyze", host, "-v"]));
     assert!(
-        verbose.contains("why: A QEMU process is usually the largest on a hypervisor"),
+        verbose.contains(
+            "\n  why:\n    When the kernel cannot free memory any other way, the OOM killer"
+        ),
         "{verbose}"
     );
 

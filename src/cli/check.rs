@@ -65,18 +65,16 @@ fn emit(
         ReportFormat::Junit => report::junit(report, catalog, threshold, ran),
         ReportFormat::Markdown => report::markdown(report),
         ReportFormat::Prometheus => report::prometheus(report),
+        ReportFormat::Concise => report::concise(report),
         ReportFormat::Table => {
             let terminal = std::io::stdout().is_terminal();
-            let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let width = if terminal { None } else { Some(120) };
-            report::table(
-                report,
-                catalog,
-                opts.verbose,
-                width,
-                color,
-                opts.show_suppressed,
-            )
+            let layout = report::Layout {
+                width: virt_doctor::prose::output_width(terminal),
+                color: opts.color.on(terminal),
+                verbose: opts.verbose,
+                show_suppressed: opts.show_suppressed,
+            };
+            report::table(report, catalog, &layout)
         }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
@@ -98,15 +96,20 @@ pub fn scan(
     config_for(opts, &catalog)?;
     let capture = collect::collect(live);
     if let Some(path) = save {
-        capture.write_tarball(path)?;
+        capture.write_archive(path, collect::Compression::of(path)?, true)?;
     }
     check_snapshot(&capture.into_snapshot(Kind::Live, &live.sysroot), opts)
 }
 
 /// Write the capture; say where and what was cut.
-pub fn collect(live: &collect::Options, output: &Path) -> anyhow::Result<i32> {
+pub fn collect(live: &collect::Options, output: &Path, force: bool) -> anyhow::Result<i32> {
+    // Both checked before the seconds of capturing.
+    let compression = collect::Compression::of(output)?;
+    if !force && output.symlink_metadata().is_ok() {
+        anyhow::bail!("{} exists; give --force to overwrite it", output.display());
+    }
     let capture = collect::collect(live);
-    capture.write_tarball(output)?;
+    capture.write_archive(output, compression, force)?;
     let info = &capture.info;
     say!(
         "virt-doctor: wrote {} (libvirt: {}{}; {} secrets redacted{})",
@@ -177,7 +180,7 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
     };
     data.domains.clear();
     data.invalid_domain_xml.clear();
-    for file in files {
+    for file in &domain_files(files)? {
         let shown = file.display().to_string();
         let text = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {shown}: {e}"))?;
         let parsed = parse::domain::parse(&String::from_utf8_lossy(&text));
@@ -236,13 +239,46 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
             .iter()
             .map(|s| s.rule.as_str())
             .collect();
-        say!(
-            "virt-doctor: {} rules need host facts and were skipped ({}); give --host SNAPSHOT to run them",
-            codes.len(),
-            codes.join(", ")
-        );
+        if opts.verbose {
+            say!(
+                "virt-doctor: {} rules need host facts and were skipped ({}); give --host SNAPSHOT to run them",
+                codes.len(),
+                codes.join(", ")
+            );
+        } else {
+            say!(
+                "virt-doctor: {} rules need host facts and were skipped (-v lists them); give --host SNAPSHOT to run them",
+                codes.len()
+            );
+        }
     }
     emit(&report, &catalog, opts, &ran)
+}
+
+/// The files `lint` reads: each file given, and the `*.xml` files of each
+/// directory given (sorted, not recursive: a directory of definitions,
+/// as /etc/libvirt/qemu is).
+fn domain_files(given: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in given {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let mut xml: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "xml"))
+            .collect();
+        if xml.is_empty() {
+            anyhow::bail!("{}: no *.xml files in this directory", path.display());
+        }
+        xml.sort();
+        out.extend(xml);
+    }
+    Ok(out)
 }
 
 /// Findings of one side of a diff: a JSON report, or a snapshot analysed now.

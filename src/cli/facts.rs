@@ -1,9 +1,9 @@
 //! `virt-doctor facts`: everything read, as the documented JSON or a table.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use virt_doctor::collect;
 use virt_doctor::facts::{self, Facts};
@@ -33,7 +33,10 @@ pub fn facts_command(
             serde_json::to_writer_pretty(&mut out, &facts)?;
             writeln!(out)?;
         }
-        FactsFormat::Table => write!(out, "{}", facts_table(&facts))?,
+        FactsFormat::Table => {
+            let width = virt_doctor::prose::output_width(std::io::stdout().is_terminal());
+            write!(out, "{}", facts_table(&facts, width))?
+        }
     }
     Ok(0)
 }
@@ -49,22 +52,39 @@ fn gib(kib: Option<u64>) -> String {
     )
 }
 
-fn facts_table(f: &Facts) -> String {
+/// A table that wraps its cells to fit `width` columns.
+fn table(width: usize) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_width(u16::try_from(width).unwrap_or(u16::MAX));
+    t
+}
+
+/// `1 socket`, `2 sockets`, `- sockets` when unknown.
+fn count(n: &Option<u32>, word: &str) -> String {
+    match n {
+        Some(1) => format!("1 {word}"),
+        Some(n) => format!("{n} {word}s"),
+        None => format!("- {word}s"),
+    }
+}
+
+fn facts_table(f: &Facts, width: usize) -> String {
     let h = &f.host;
     let mut s = String::new();
-    let mut host = Table::new();
-    host.load_preset(UTF8_FULL_CONDENSED);
+    let mut host = table(width);
     host.set_header(vec!["host", opt(&h.hostname).as_str()]);
     let cpu = &h.cpu;
     host.add_row(vec!["kernel".into(), opt(&h.kernel)]);
     host.add_row(vec![
         "cpu".into(),
         format!(
-            "{} logical ({} sockets x {} cores x {} threads, from {}), {}, virtualization {}",
+            "{} logical ({} x {} x {}, from {}), {}, virtualization {}",
             opt(&cpu.logical),
-            opt(&cpu.sockets),
-            opt(&cpu.cores_per_socket),
-            opt(&cpu.threads_per_core),
+            count(&cpu.sockets, "socket"),
+            count(&cpu.cores_per_socket, "core"),
+            count(&cpu.threads_per_core, "thread"),
             opt(&cpu.topology_source),
             opt(&cpu.model),
             opt(&cpu.virtualization)
@@ -86,8 +106,8 @@ fn facts_table(f: &Facts) -> String {
         .iter()
         .map(|p| {
             format!(
-                "{} KiB: {} total, {} free",
-                p.size_kib,
+                "{} pages: {} total, {} free",
+                virt_doctor::rules::expr::page_size(p.size_kib),
                 opt(&p.total),
                 opt(&p.free)
             )
@@ -132,14 +152,20 @@ fn facts_table(f: &Facts) -> String {
     s.push_str(&format!("{host}\n"));
 
     if !h.numa.nodes.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED);
+        let mut t = table(width);
         t.set_header(vec!["NUMA node", "cpus", "memory", "free", "hugepages"]);
         for n in &h.numa.nodes {
             let hp: Vec<String> = n
                 .hugepages
                 .iter()
-                .map(|p| format!("{}K {}/{}", p.size_kib, opt(&p.free), opt(&p.total)))
+                .map(|p| {
+                    format!(
+                        "{}: {}/{} free",
+                        virt_doctor::rules::expr::page_size(p.size_kib),
+                        opt(&p.free),
+                        opt(&p.total)
+                    )
+                })
                 .collect();
             t.add_row(vec![
                 n.id.to_string(),
@@ -152,8 +178,7 @@ fn facts_table(f: &Facts) -> String {
         s.push_str(&format!("{t}\n"));
     }
     if !h.block.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED);
+        let mut t = table(width);
         t.set_header(vec!["block device", "scheduler", "available", "rotational"]);
         for b in &h.block {
             t.add_row(vec![
@@ -166,8 +191,7 @@ fn facts_table(f: &Facts) -> String {
         s.push_str(&format!("{t}\n"));
     }
     if !f.domains.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED);
+        let mut t = table(width);
         t.set_header(vec![
             "domain", "vcpus", "memory", "cpu mode", "disks", "nics", "from",
         ]);
@@ -191,8 +215,7 @@ fn facts_table(f: &Facts) -> String {
         }
         s.push_str(&format!("{t}\n"));
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
+    let mut t = table(width);
     t.set_header(vec!["source", "status", "path", "detail"]);
     for src in &f.sources {
         t.add_row(vec![

@@ -35,6 +35,42 @@ use virt_doctor::rules::Catalog;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: GlobalOpts,
+}
+
+/// Flags every command takes, before or after its name
+/// (`virt-doctor -v analyze X` and `virt-doctor analyze X -v`).
+#[derive(clap::Args)]
+struct GlobalOpts {
+    /// Show evidence and each rule's why (reports); list skipped rules (lint).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// Colour severities: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    color: ColorWhen,
+}
+
+#[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// `auto` follows https://no-color.org: colour on a terminal unless
+    /// NO_COLOR is set to something.
+    fn on(self, terminal: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -51,6 +87,7 @@ enum Command {
         opts: ReportOpts,
     },
     /// Analyze a snapshot: a directory, an extracted sosreport, or a .tar/.tar.gz/.tar.xz.
+    #[command(visible_alias = "analyse")]
     Analyze {
         /// Snapshot directory, sosreport, or tarball.
         path: PathBuf,
@@ -59,7 +96,7 @@ enum Command {
     },
     /// Check libvirt domain XML files on their own (for XML kept in git).
     Lint {
-        /// Domain XML files.
+        /// Domain XML files, or directories whose *.xml files are read.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Also run the rules that need host facts, against this snapshot's host.
@@ -89,9 +126,12 @@ enum Command {
     /// Capture the live host as a snapshot tarball (mode 0600) for
     /// `analyze` anywhere: the same data `scan` analyzes.
     Collect {
-        /// Where to write the capture (.tar.gz).
+        /// Where to write the capture; .tar, .tar.gz (.tgz) or .tar.xz, compressed accordingly.
         #[arg(short, long, value_name = "FILE.tar.gz")]
         output: PathBuf,
+        /// Overwrite OUTPUT if it exists.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         live: LiveOpts,
         /// Also replace host names and IP addresses, consistently.
@@ -117,8 +157,14 @@ enum Command {
     },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
-    /// Print the manual page (roff).
-    Man,
+    /// Print a manual page (roff): virt-doctor's, or one subcommand's.
+    Man {
+        /// The subcommand (analyze, scan, ...); none for virt-doctor(1).
+        subcommand: Option<String>,
+        /// Write every page (virt-doctor.1, virt-doctor-analyze.1, ...) into DIR instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,11 +174,18 @@ enum RulesCommand {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// One rule in full: what it checks, why, when to ignore it, its
-    /// parameters and references (like `ruff rule`).
+    /// One rule in full: what it checks, why, when to ignore it, an
+    /// example, its parameters and references (like `ruff rule`).
     Show {
         /// Rule code (CPU001) or name (vcpus-exceed-host-cpus).
         rule: String,
+    },
+    /// Every rule in full, as one Markdown page (docs/rules-reference.md
+    /// is this, for the built-in rules).
+    Doc {
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -222,9 +275,12 @@ struct ReportOpts {
     /// Config file (default: ./virt-doctor.toml, then /etc/virt-doctor/config.toml).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Show evidence and each rule's explanation.
-    #[arg(short, long)]
+    /// From the global -v.
+    #[arg(skip)]
     verbose: bool,
+    /// From the global --color.
+    #[arg(skip)]
+    color: ColorWhen,
     /// Log events before this are skipped: a duration back from now (24h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
     since: Option<String>,
@@ -236,6 +292,8 @@ struct ReportOpts {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
     Table,
+    /// One line per finding: `severity CODE subject: title`.
+    Concise,
     Json,
     Jsonl,
     Sarif,
@@ -301,12 +359,15 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    let global = cli.global;
     let result = match cli.command {
         Command::Facts { path, live, format } => {
             facts::facts_command(path, &live.options(false), format)
         }
-        Command::Analyze { path, opts } => check::analyze(&path, &opts),
-        Command::Lint { files, host, opts } => check::lint(&files, host.as_deref(), &opts),
+        Command::Analyze { path, opts } => check::analyze(&path, &global.apply(opts)),
+        Command::Lint { files, host, opts } => {
+            check::lint(&files, host.as_deref(), &global.apply(opts))
+        }
         Command::Diff {
             base,
             new,
@@ -329,26 +390,24 @@ pub fn run() -> i32 {
             rules_dirs,
         } => rules::rules_command(command, &rules_dirs),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "virt-doctor",
-                &mut std::io::stdout(),
-            );
-            Ok(0)
+            // Into memory first: clap_complete panics on a write error,
+            // and `| head` closing the pipe is no reason to panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "virt-doctor", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)
+                .map(|_| 0)
+                .map_err(Into::into)
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map(|_| 0)
-            .map_err(Into::into),
+        Command::Man { subcommand, dir } => man(subcommand.as_deref(), dir.as_deref()),
         Command::Scan { live, save, opts } => {
-            check::scan(&live.options(false), save.as_deref(), &opts)
+            check::scan(&live.options(false), save.as_deref(), &global.apply(opts))
         }
         Command::Collect {
             output,
+            force,
             live,
             redact_hosts,
-        } => check::collect(&live.options(redact_hosts), &output),
+        } => check::collect(&live.options(redact_hosts), &output, force),
     };
     match result {
         Ok(code) => code,
@@ -360,6 +419,56 @@ pub fn run() -> i32 {
             2
         }
     }
+}
+
+impl GlobalOpts {
+    fn apply(&self, mut opts: ReportOpts) -> ReportOpts {
+        opts.verbose = self.verbose;
+        opts.color = self.color;
+        opts
+    }
+}
+
+/// Manual pages, one per command, as `git help` has them: virt-doctor(1)
+/// and virt-doctor-analyze(1), virt-doctor-scan(1)...
+fn man(subcommand: Option<&str>, dir: Option<&Path>) -> anyhow::Result<i32> {
+    let top = Cli::command();
+    let page = |cmd: clap::Command| -> clap::Command {
+        let name = format!("virt-doctor-{}", cmd.get_name());
+        cmd.name(name.clone()).bin_name(name)
+    };
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        let mut pages = vec![top.clone()];
+        pages.extend(top.get_subcommands().cloned().map(page));
+        for cmd in pages {
+            let path = dir.join(format!("{}.1", cmd.get_name()));
+            let mut file = std::fs::File::create(&path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            clap_mangen::Man::new(cmd).render(&mut file)?;
+        }
+        say!(
+            "virt-doctor: wrote {} manual pages to {}",
+            top.get_subcommands().count() + 1,
+            dir.display()
+        );
+        return Ok(0);
+    }
+    let cmd = match subcommand {
+        None => top,
+        Some(name) => match top.find_subcommand(name) {
+            Some(sub) => page(sub.clone()),
+            None => {
+                let names: Vec<&str> = top.get_subcommands().map(|c| c.get_name()).collect();
+                anyhow::bail!("no subcommand `{name}` (one of: {})", names.join(", "));
+            }
+        },
+    };
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut roff)?;
+    std::io::Write::write_all(&mut std::io::stdout().lock(), &roff)?;
+    Ok(0)
 }
 
 /// Whether writing the output failed because its reader closed the pipe

@@ -1,11 +1,13 @@
-//! `virt-doctor rules list|show`: the catalog, like `ruff rule`.
+//! `virt-doctor rules list|show|doc`: the catalog, like `ruff rule`.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use std::io::IsTerminal;
 
-use virt_doctor::rules::catalog::{LogRule, Rule};
+use virt_doctor::findings::CATEGORIES;
+use virt_doctor::prose::fit;
+use virt_doctor::rules::{doc, Catalog};
 
 use super::{load_catalog, ListFormat, RulesCommand};
 
@@ -43,111 +45,70 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
         RulesCommand::List {
             format: ListFormat::Table,
         } => {
-            let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED);
-            t.set_header(vec![
-                "code", "name", "category", "severity", "scope", "title",
-            ]);
-            for r in &catalog.rules {
-                t.add_row(vec![
-                    r.code.as_str(),
-                    r.name.as_str(),
-                    r.category.as_str(),
-                    r.severity.as_str(),
-                    r.scope.as_str(),
-                    r.title.as_str(),
-                ]);
-            }
-            for r in &catalog.log_rules {
-                t.add_row(vec![
-                    r.code.as_str(),
-                    r.name.as_str(),
-                    r.category.as_str(),
-                    r.severity.as_str(),
-                    "log",
-                    r.title.as_str(),
-                ]);
-            }
-            writeln!(out, "{t}")?;
-            writeln!(
-                out,
-                "{} rules over the host's configuration and state, {} over its logs",
-                catalog.rules.len(),
-                catalog.log_rules.len()
-            )?;
+            let width = virt_doctor::prose::output_width(std::io::stdout().is_terminal());
+            out.write_all(list_table(&catalog, width).as_bytes())?;
         }
         RulesCommand::Show { rule } => {
-            let Some(meta) = catalog.find(&rule) else {
+            let Some(entry) = catalog.entry(&rule) else {
                 say!("virt-doctor: no rule `{rule}`; `virt-doctor rules list` shows them all");
                 return Ok(2);
             };
-            if let Some(r) = catalog.find_rule(&meta.code) {
-                show_rule(&mut out, r)?;
-            } else if let Some(r) = catalog.log_rules.iter().find(|r| r.code == meta.code) {
-                show_log_rule(&mut out, r)?;
+            let width = virt_doctor::prose::output_width(std::io::stdout().is_terminal());
+            out.write_all(doc::text(entry, width).as_bytes())?;
+        }
+        RulesCommand::Doc { output } => {
+            let page = doc::reference(&catalog);
+            match output {
+                Some(path) => std::fs::write(&path, page)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                None => out.write_all(page.as_bytes())?,
             }
         }
     }
     Ok(0)
 }
 
-fn show_rule(out: &mut impl Write, r: &Rule) -> std::io::Result<()> {
-    writeln!(out, "{} ({})", r.code, r.name)?;
-    writeln!(out, "{}\n", r.title)?;
-    writeln!(
-        out,
-        "category: {}   severity: {}   scope: {}",
-        r.category,
-        r.severity.as_str(),
-        r.scope.as_str()
-    )?;
-    writeln!(out, "defined at: {}:{}\n", r.origin.file, r.origin.line)?;
-    writeln!(out, "{}\n", r.explanation.trim())?;
-    writeln!(out, "checks: {}", r.when.source.trim())?;
-    if !r.params.is_empty() {
-        writeln!(
-            out,
-            "\nparameters (override in virt-doctor.toml under [rules.{}]):",
-            r.code
-        )?;
-        for p in &r.params {
-            writeln!(out, "  {} = {}  {}", p.name, p.default, p.doc)?;
+/// The catalog by category, a rule a line: code, severity, title (cut to
+/// the width with `…`; `rules show` has it whole), then how many.
+fn list_table(catalog: &Catalog, width: usize) -> String {
+    let mut categories: Vec<&str> = CATEGORIES.to_vec();
+    for e in catalog.entries() {
+        if !categories.contains(&e.meta().category.as_str()) {
+            categories.push(&e.meta().category);
         }
     }
-    references(out, &r.references)
-}
-
-fn show_log_rule(out: &mut impl Write, r: &LogRule) -> std::io::Result<()> {
-    writeln!(out, "{} ({})", r.code, r.name)?;
-    writeln!(out, "{}\n", r.title)?;
-    writeln!(
-        out,
-        "category: {}   severity: {}   reads: {}",
-        r.category,
-        r.severity.as_str(),
-        r.sources.join(", ")
-    )?;
-    writeln!(out, "defined at: {}:{}\n", r.origin.file, r.origin.line)?;
-    writeln!(out, "{}\n", r.explanation.trim())?;
-    writeln!(out, "matches: {}", r.pattern.as_str())?;
-    if let Some(x) = &r.exclude {
-        writeln!(out, "except lines matching: {}", x.as_str())?;
-    }
-    if r.min_count > 1 {
-        let within = r
-            .within_seconds
-            .map_or(String::new(), |w| format!(" within {w} s"));
-        writeln!(out, "reported from {} events{within}", r.min_count)?;
-    }
-    references(out, &r.references)
-}
-
-fn references(out: &mut impl Write, references: &[String]) -> std::io::Result<()> {
-    if !references.is_empty() {
-        writeln!(out, "\nreferences:")?;
-        for x in references {
-            writeln!(out, "  - {x}")?;
+    let code_width = catalog
+        .entries()
+        .map(|e| e.meta().code.len())
+        .max()
+        .unwrap_or(7);
+    let mut out = String::new();
+    for category in categories {
+        let entries: Vec<_> = catalog
+            .entries()
+            .filter(|e| e.meta().category == category)
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("{}\n", doc::heading_of(category)));
+        for e in entries {
+            let m = e.meta();
+            let line = format!(
+                "  {:<code_width$}  {:<8}  {}",
+                m.code,
+                m.severity.as_str(),
+                m.title
+            );
+            out.push_str(&fit(&line, width));
+            out.push('\n');
         }
     }
-    Ok(())
+    out.push_str(&format!(
+        "{} rules over the host's configuration and state, {} over its logs;\n\
+         `virt-doctor rules show CODE` explains one\n",
+        catalog.rules.len(),
+        catalog.log_rules.len()
+    ));
+    out
 }

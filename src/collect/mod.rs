@@ -92,14 +92,23 @@ impl Capture {
     /// Write the capture as a gzip tarball at `path`, created with mode
     /// 0600 (it describes the host's configuration; only its owner should
     /// read it). The tree sits under one top directory, as in a sosreport.
-    pub fn write_tarball(&self, path: &Path) -> anyhow::Result<()> {
+    /// The capture as a tar archive at `path`, mode 0600, compressed as
+    /// asked; an existing file is replaced only when `overwrite`.
+    pub fn write_archive(
+        &self,
+        path: &Path,
+        compression: Compression,
+        overwrite: bool,
+    ) -> anyhow::Result<()> {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         // O_NOFOLLOW: as root, writing through a symlink someone planted
         // at the output path (in /tmp, say) would clobber its target.
+        // create_new makes "refuse to overwrite" atomic.
         let file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create(overwrite)
+            .create_new(!overwrite)
+            .truncate(overwrite)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
@@ -112,8 +121,33 @@ impl Capture {
             self.info.hostname.as_deref().unwrap_or("host"),
             self.info.captured_at.replace(':', "")
         );
-        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
-        let mut tar = tar::Builder::new(gz);
+        let err = |e: std::io::Error| anyhow::anyhow!("writing {}: {e}", path.display());
+        // Each encoder is finished explicitly: dropping one finishes its
+        // stream too, but swallows the error of a full disk.
+        let file = match compression {
+            Compression::None => self
+                .append_all(std::io::BufWriter::new(file), &top, path)?
+                .into_inner()
+                .map_err(|e| err(e.into_error()))?,
+            Compression::Gzip => self
+                .append_all(
+                    flate2::write::GzEncoder::new(file, flate2::Compression::default()),
+                    &top,
+                    path,
+                )?
+                .finish()
+                .map_err(err)?,
+            Compression::Xz => self
+                .append_all(xz2::write::XzEncoder::new(file, 6), &top, path)?
+                .finish()
+                .map_err(err)?,
+        };
+        file.sync_all().map_err(err)
+    }
+
+    /// Every captured file into a tar stream on `writer`, below `top/`.
+    fn append_all<W: Write>(&self, writer: W, top: &str, path: &Path) -> anyhow::Result<W> {
+        let mut tar = tar::Builder::new(writer);
         let now = chrono::Utc::now().timestamp().max(0) as u64;
         for (rel, f) in &self.files {
             let mut header = tar::Header::new_gnu();
@@ -124,13 +158,40 @@ impl Capture {
             tar.append_data(&mut header, format!("{top}/{rel}"), f.data.as_slice())
                 .map_err(|e| anyhow::anyhow!("writing {}: {rel}: {e}", path.display()))?;
         }
-        let gz = tar
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-        gz.finish()
-            .and_then(|mut f| f.flush())
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-        Ok(())
+        tar.into_inner()
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+    }
+}
+
+/// How a capture is compressed: as its file name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Xz,
+}
+
+impl Compression {
+    /// `.tar`, `.tar.gz` or `.tgz`, `.tar.xz`; anything else is refused,
+    /// since a name that lies about its contents misleads whoever opens
+    /// the file next (and `analyze` reads it by its content anyway).
+    pub fn of(path: &Path) -> anyhow::Result<Compression> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+            Ok(Compression::Gzip)
+        } else if name.ends_with(".tar.xz") || name.ends_with(".txz") {
+            Ok(Compression::Xz)
+        } else if name.ends_with(".tar") {
+            Ok(Compression::None)
+        } else {
+            anyhow::bail!(
+                "{}: name the capture .tar, .tar.gz or .tar.xz (its compression follows the name)",
+                path.display()
+            )
+        }
     }
 }
 

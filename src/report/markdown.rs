@@ -2,6 +2,8 @@
 //! finding with its fix in a code block, worst first within each category.
 
 use super::Report;
+use crate::prose::code_span;
+use crate::rules::doc::markdown_prose;
 
 pub fn render(report: &Report) -> String {
     let host = report
@@ -17,23 +19,27 @@ pub fn render(report: &Report) -> String {
     for f in &report.findings {
         if f.category != category {
             category = &f.category;
-            out.push_str(&format!("\n## {}\n", capitalise(category)));
+            out.push_str(&format!(
+                "\n## {}\n",
+                crate::rules::doc::heading_of(category)
+            ));
         }
         out.push_str(&format!(
             "\n### {} `{}` {}: {}\n\n{}\n\n",
             f.severity.as_str(),
             f.rule,
-            f.subject.replace('|', "\\|"),
-            f.title,
-            f.message
+            markdown_prose(&f.subject),
+            markdown_prose(&f.title),
+            markdown_prose(&f.message)
         ));
         for e in &f.evidence {
             let at = match (&e.path, e.line) {
-                (Some(p), Some(l)) => format!("`{p}:{l}` "),
-                (Some(p), None) => format!("`{p}` "),
+                (Some(p), Some(l)) => format!("{}: ", code_span(&format!("{p}:{l}"))),
+                (Some(p), None) => format!("{}: ", code_span(p)),
                 _ => String::new(),
             };
-            out.push_str(&format!("- evidence: {at}{}\n", e.text));
+            // Evidence quotes XML and log lines: as code, not as HTML.
+            out.push_str(&format!("- evidence: {at}{}\n", code_span(&e.text)));
         }
         out.push_str(&format!("\nFix:\n\n```\n{}\n```\n", f.fix.trim_end()));
     }
@@ -50,12 +56,4 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }

@@ -21,7 +21,7 @@ pub use junit::render as junit;
 pub use markdown::render as markdown;
 pub use prometheus::render as prometheus;
 pub use sarif::render as sarif;
-pub use table::render as table;
+pub use table::{render as table, Layout};
 
 pub const SCHEMA: &str = "virt-doctor/report/v1";
 
@@ -214,7 +214,25 @@ impl Report {
         self.findings.iter().map(|f| f.severity).max()
     }
 
-    /// `2 critical, 7 warnings, 3 info on kvm-host-17 (4 domains)`.
+    /// Who has the most findings: the host itself (findings about no one
+    /// domain, under its name) and each domain, most first, at most `n`.
+    pub fn most_findings(&self, n: usize) -> Vec<(&str, usize)> {
+        let host = self.target.hostname.as_deref().unwrap_or("the host");
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for f in &self.findings {
+            let who = f.domain.as_deref().unwrap_or(host);
+            match counts.iter_mut().find(|(w, _)| *w == who) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((who, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        counts.truncate(n);
+        counts
+    }
+
+    /// `2 critical, 7 warnings, 3 info on kvm-host-17 (4 domains); most
+    /// findings: db01 (5), kvm-host-17 (4), web02 (3)`.
     pub fn summary_line(&self) -> String {
         let s = &self.summary;
         let suppressed = if s.suppressed > 0 {
@@ -231,7 +249,17 @@ impl Report {
             self.target.hostname.as_deref().unwrap_or(&self.target.path),
             s.domains,
             if s.domains == 1 { "" } else { "s" }
-        )
+        ) + &self.most_findings_phrase()
+    }
+
+    fn most_findings_phrase(&self) -> String {
+        let most = self.most_findings(3);
+        // One name is no ranking.
+        if most.len() < 2 {
+            return String::new();
+        }
+        let list: Vec<String> = most.iter().map(|(w, n)| format!("{w} ({n})")).collect();
+        format!("; most findings: {}", list.join(", "))
     }
 }
 
@@ -240,6 +268,24 @@ fn category_rank(c: &str) -> usize {
         .iter()
         .position(|x| *x == c)
         .unwrap_or(CATEGORIES.len())
+}
+
+/// One line per finding, `severity CODE subject: title` (ruff's
+/// `--output-format concise`), for grep, a chat, or a glance; nothing
+/// else, so that `wc -l` counts findings.
+pub fn concise(report: &Report) -> String {
+    let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::new();
+    for f in &report.findings {
+        out.push_str(&format!(
+            "{} {} {}: {}\n",
+            f.severity.as_str(),
+            f.rule,
+            one_line(&f.subject),
+            one_line(&f.title)
+        ));
+    }
+    out
 }
 
 /// One finding per line, each carrying the host, for log pipelines.

@@ -43,17 +43,20 @@ fn fingerprint(text: &str) -> String {
 
 pub fn render(report: &Report, catalog: &Catalog) -> String {
     // Fact rules and log rules alike: every result's ruleId is here.
-    let metas: Vec<&crate::rules::catalog::Meta> = catalog.all().collect();
-    let rules: Vec<Value> = metas
-        .iter()
-        .map(|r| {
+    let rules: Vec<Value> = catalog
+        .entries()
+        .map(|entry| {
+            let r = entry.meta();
             json!({
                 "id": r.code,
                 "name": r.name,
                 "shortDescription": { "text": r.title },
-                "fullDescription": { "text": r.explanation.trim() },
+                "fullDescription": { "text": r.doc.what.as_deref().unwrap_or(&r.title) },
+                // What `rules show` prints, and the same in Markdown, which
+                // code-scanning pages render.
                 "help": {
-                    "text": format!("{}\n\nReferences:\n{}", r.explanation.trim(), r.references.iter().map(|x| format!("- {x}")).collect::<Vec<_>>().join("\n")),
+                    "text": crate::rules::doc::text(entry, 80),
+                    "markdown": crate::rules::doc::markdown(entry, 2),
                 },
                 "defaultConfiguration": { "level": level(r.severity) },
                 "properties": { "category": r.category, "scope": r.kind, "tags": [r.category] },
@@ -83,7 +86,7 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
                 "partialFingerprints": { "virtDoctor/v1": fingerprint(&format!("{}|{}", f.rule, f.subject)) },
                 "properties": { "subject": f.subject, "domain": f.domain, "category": f.category },
             });
-            if let Some(i) = metas.iter().position(|r| r.code == f.rule) {
+            if let Some(i) = catalog.all().position(|r| r.code == f.rule) {
                 result["ruleIndex"] = json!(i);
             }
             if !locations.is_empty() {

@@ -1,28 +1,43 @@
-//! The terminal report: findings grouped by category, worst first, each
-//! with what is wrong and the fix; `verbose` adds evidence and the rule's
-//! explanation.
-
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+//! The terminal report. It opens with "Fix first": one line per problem
+//! (criticals, then warnings, the ones touching most of the host first),
+//! at most a screen. Then every finding by category, worst first: what is
+//! wrong, then the fix. `verbose` adds evidence and the rule's why.
+//!
+//! A fix is printed verbatim, indented, outside any border: it is meant to
+//! be pasted, and a table cell would wrap `echo '…' > /etc/sysctl.d/…`
+//! across lines or put its own borders inside a heredoc. Everything else
+//! is laid out to the width given.
 
 use super::Report;
-use crate::findings::{Severity, CATEGORIES};
+use crate::findings::{Finding, Severity, CATEGORIES};
+use crate::prose::{fit, reflow, wrap_hanging};
 use crate::rules::Catalog;
 use crate::sources::Status;
 
-/// `color`: severities in colour (a terminal without NO_COLOR);
-/// `show_suppressed`: list what suppressions hid, with their reasons.
-pub fn render(
-    report: &Report,
-    catalog: &Catalog,
-    verbose: bool,
-    width: Option<u16>,
-    color: bool,
-    show_suppressed: bool,
-) -> String {
+/// How the report is laid out.
+pub struct Layout {
+    /// Columns available (`prose::output_width`).
+    pub width: usize,
+    /// Severities in colour (ANSI).
+    pub color: bool,
+    /// Evidence and each rule's why.
+    pub verbose: bool,
+    /// List what suppressions hid, with their reasons.
+    pub show_suppressed: bool,
+}
+
+/// Lines of the triage list, not counting its heading and the line that
+/// says how many more there are: it must fit a terminal's first screen.
+const FIX_FIRST_LINES: usize = 15;
+
+pub fn render(report: &Report, catalog: &Catalog, layout: &Layout) -> String {
+    let width = layout.width;
     let mut out = String::new();
     if let Some(note) = report.coverage.as_ref().and_then(|c| c.note()) {
-        out.push_str(&format!("note: {note}\n"));
+        out.push_str(&wrap_hanging(&format!("note: {note}"), width, "", "  "));
+        out.push('\n');
     }
+    out.push_str(&fix_first(report, layout));
     let mut categories: Vec<&str> = CATEGORIES.to_vec();
     for f in &report.findings {
         if !categories.contains(&f.category.as_str()) {
@@ -30,52 +45,198 @@ pub fn render(
         }
     }
     for category in categories {
-        let in_cat: Vec<_> = report
+        let in_category: Vec<&Finding> = report
             .findings
             .iter()
             .filter(|f| f.category == category)
             .collect();
-        if in_cat.is_empty() {
+        if in_category.is_empty() {
             continue;
         }
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED);
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-        if let Some(w) = width {
-            t.set_width(w);
+        let heading = format!(
+            "{} · {}",
+            crate::rules::doc::heading_of(category).to_uppercase(),
+            counts(&in_category)
+        );
+        out.push_str(&format!(
+            "{heading}\n{}\n",
+            "─".repeat(heading.chars().count())
+        ));
+        for f in in_category {
+            out.push_str(&finding(f, catalog, layout));
+            out.push('\n');
         }
-        t.set_header(vec![
-            category.to_uppercase().as_str(),
-            "subject",
-            "finding and fix",
-        ]);
-        for f in in_cat {
-            let mut body = format!("{}\n{}\n\nfix:\n{}", f.title, f.message, f.fix);
-            if verbose {
-                for e in &f.evidence {
-                    let at = match (&e.path, e.line) {
-                        (Some(p), Some(l)) => format!("{p}:{l}: "),
-                        (Some(p), None) => format!("{p}: "),
-                        _ => String::new(),
-                    };
-                    body.push_str(&format!("\nevidence: {at}{}", e.text));
-                }
-                if let Some(rule) = catalog.find(&f.rule) {
-                    body.push_str(&format!("\n\nwhy: {}", rule.explanation.trim()));
-                }
-            }
-            let mut severity = Cell::new(format!("{}\n{}", f.severity.as_str(), f.rule));
-            if color {
-                severity = severity.fg(match f.severity {
-                    Severity::Critical => Color::Red,
-                    Severity::Warning => Color::Yellow,
-                    Severity::Info => Color::Cyan,
-                });
-            }
-            t.add_row(vec![severity, Cell::new(&f.subject), Cell::new(body)]);
-        }
-        out.push_str(&format!("{t}\n"));
     }
+    out.push_str(&trailer(report, layout));
+    out.push_str(&wrap_hanging(&report.summary_line(), width, "", "  "));
+    out
+}
+
+/// `2 warnings, 1 info`.
+fn counts(findings: &[&Finding]) -> String {
+    [Severity::Critical, Severity::Warning, Severity::Info]
+        .iter()
+        .filter_map(|s| {
+            let n = findings.iter().filter(|f| f.severity == *s).count();
+            (n > 0).then(|| match s {
+                Severity::Warning => format!("{n} warning{}", if n == 1 { "" } else { "s" }),
+                _ => format!("{n} {}", s.as_str()),
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `critical`, in red when colour is on. Padded before colouring, so that
+/// the escape codes do not count as columns.
+fn severity_word(s: Severity, color: bool, pad: usize) -> String {
+    let word = format!("{:<pad$}", s.as_str());
+    if !color {
+        return word;
+    }
+    let code = match s {
+        Severity::Critical => "1;31",
+        Severity::Warning => "33",
+        Severity::Info => "36",
+    };
+    format!("\x1b[{code}m{word}\x1b[0m")
+}
+
+/// One problem, one line: the findings of one rule above info, grouped.
+struct Problem<'a> {
+    severity: Severity,
+    rule: &'a str,
+    title: &'a str,
+    subjects: Vec<&'a str>,
+    /// It concerns the host itself (a host, device or log finding), not
+    /// only some domains.
+    host_wide: bool,
+}
+
+/// Criticals, then warnings; within each, what touches the whole host,
+/// then what touches most subjects.
+fn problems(report: &Report) -> Vec<Problem<'_>> {
+    let mut out: Vec<Problem> = Vec::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+    {
+        match out.iter_mut().find(|p| p.rule == f.rule) {
+            Some(p) => {
+                p.severity = p.severity.max(f.severity);
+                p.subjects.push(&f.subject);
+                p.host_wide |= f.domain.is_none();
+            }
+            None => out.push(Problem {
+                severity: f.severity,
+                rule: &f.rule,
+                title: &f.title,
+                subjects: vec![&f.subject],
+                host_wide: f.domain.is_none(),
+            }),
+        }
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.host_wide.cmp(&a.host_wide))
+            .then(b.subjects.len().cmp(&a.subjects.len()))
+            .then(a.rule.cmp(b.rule))
+    });
+    out
+}
+
+fn fix_first(report: &Report, layout: &Layout) -> String {
+    let problems = problems(report);
+    if problems.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Fix first\n─────────\n");
+    for p in problems.iter().take(FIX_FIRST_LINES) {
+        let subject = match p.subjects.len() {
+            1 => p.subjects[0].to_owned(),
+            n => format!("{} (+{} more)", p.subjects[0], n - 1),
+        };
+        // Severity is padded to 8 columns and coloured after fitting.
+        let rest = fit(
+            &format!("{:<8} {subject}: {}", p.rule, p.title),
+            layout.width.saturating_sub(9),
+        );
+        out.push_str(&format!(
+            "{} {rest}\n",
+            severity_word(p.severity, layout.color, 8)
+        ));
+    }
+    if problems.len() > FIX_FIRST_LINES {
+        out.push_str(&format!(
+            "… and {} more below\n",
+            problems.len() - FIX_FIRST_LINES
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// A finding: its line, what is wrong, the fix verbatim; with `verbose`,
+/// the evidence and the rule's why.
+fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
+    let width = layout.width;
+    let head = wrap_hanging(
+        &format!(
+            "{} {} {}: {}",
+            f.severity.as_str(),
+            f.rule,
+            f.subject,
+            f.title
+        ),
+        width,
+        "",
+        "  ",
+    );
+    let mut out = if layout.color {
+        head.replacen(f.severity.as_str(), &severity_word(f.severity, true, 0), 1)
+    } else {
+        head
+    };
+    out.push_str(&reflow(&f.message, width, "  "));
+    out.push_str("  fix:\n");
+    for line in f.fix.trim_matches('\n').lines() {
+        if line.trim().is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(&format!("    {}\n", line.trim_end()));
+        }
+    }
+    if layout.verbose {
+        if !f.evidence.is_empty() {
+            out.push_str("  evidence:\n");
+        }
+        for e in &f.evidence {
+            let at = match (&e.path, e.line) {
+                (Some(p), Some(l)) => format!("{p}:{l}: "),
+                (Some(p), None) => format!("{p}: "),
+                _ => String::new(),
+            };
+            out.push_str(&wrap_hanging(
+                &format!("{at}{}", e.text),
+                width,
+                "    ",
+                "      ",
+            ));
+        }
+        if let Some(why) = catalog.find(&f.rule).and_then(|r| r.doc.why.as_deref()) {
+            out.push_str("  why:\n");
+            out.push_str(&reflow(why, width, "    "));
+        }
+    }
+    out
+}
+
+/// Data problems, suppressed findings and rule errors, each a short list.
+fn trailer(report: &Report, layout: &Layout) -> String {
+    let width = layout.width;
+    let mut out = String::new();
     let problems: Vec<_> = report
         .sources
         .iter()
@@ -84,35 +245,48 @@ pub fn render(
     if !problems.is_empty() {
         out.push_str("data problems (the analysis used what could be read):\n");
         for s in problems {
-            out.push_str(&format!(
-                "  {} {}: {}\n",
-                s.id,
-                format!("{:?}", s.status).to_lowercase(),
-                s.detail.as_deref().unwrap_or("")
+            out.push_str(&wrap_hanging(
+                &format!(
+                    "{} {}: {}",
+                    s.id,
+                    format!("{:?}", s.status).to_lowercase(),
+                    s.detail.as_deref().unwrap_or("")
+                ),
+                width,
+                "  ",
+                "    ",
             ));
         }
     }
-    if show_suppressed && !report.suppressed.is_empty() {
+    if !report.suppressed.is_empty() && layout.show_suppressed {
         out.push_str("suppressed:\n");
         for s in &report.suppressed {
-            out.push_str(&format!(
-                "  {} {} {}: {} (reason: {}; {})\n",
-                s.finding.severity.as_str(),
-                s.finding.rule,
-                s.finding.subject,
-                s.finding.title,
-                s.reason,
-                s.suppressed_by
+            out.push_str(&wrap_hanging(
+                &format!(
+                    "{} {} {}: {} (reason: {}; {})",
+                    s.finding.severity.as_str(),
+                    s.finding.rule,
+                    s.finding.subject,
+                    s.finding.title,
+                    s.reason,
+                    s.suppressed_by
+                ),
+                width,
+                "  ",
+                "    ",
             ));
         }
     }
     if !report.rule_errors.is_empty() {
         out.push_str("rule errors (these rules could not be evaluated):\n");
         for e in &report.rule_errors {
-            out.push_str(&format!("  {} on {}: {}\n", e.rule, e.subject, e.message));
+            out.push_str(&wrap_hanging(
+                &format!("{} on {}: {}", e.rule, e.subject, e.message),
+                width,
+                "  ",
+                "    ",
+            ));
         }
     }
-    out.push_str(&report.summary_line());
-    out.push('\n');
     out
 }

@@ -76,7 +76,7 @@ impl Scope {
             }
             Scope::NumaNode => "NUMA node {node.id}",
             Scope::BlockDevice => "{dev.name}",
-            Scope::HugepagePool => "{pool.size_kib} KiB hugepage pool",
+            Scope::HugepagePool => "{pagesize(pool.size_kib)} hugepage pool",
             Scope::NetDevice => "{nic.name}",
         }
     }
@@ -116,7 +116,17 @@ struct RawLogRule {
     subject: Option<String>,
     message: String,
     fix: String,
-    explanation: String,
+    /// The rule's documentation (see [`RuleDoc`]); `explanation`, the one
+    /// field rule files had before, is read as `why`.
+    #[serde(default, alias = "explanation")]
+    why: Option<String>,
+    #[serde(default)]
+    what: Option<String>,
+    #[serde(default)]
+    ignore: Option<String>,
+    /// Log lines the rule matches, one per line (tested against `pattern`).
+    #[serde(default)]
+    example_log: Option<String>,
     #[serde(default)]
     references: Vec<String>,
     /// Where the rule's knowledge came from, for its authors: accepted
@@ -169,9 +179,54 @@ pub struct Meta {
     /// `disk`, …) or `log`.
     pub kind: &'static str,
     pub title: String,
-    pub explanation: String,
+    pub doc: RuleDoc,
     pub references: Vec<String>,
     pub origin: Origin,
+}
+
+/// A rule's documentation, shaped like ruff's: what it checks, why that
+/// matters, when a finding is fine to leave, and an example. Every field
+/// is optional so that a site's rules need not have them; the built-in
+/// catalog is tested to have all of them (`tests/catalog_text.rs`).
+/// Texts are trimmed of the blank lines TOML's `"""` leaves.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RuleDoc {
+    pub what: Option<String>,
+    pub why: Option<String>,
+    pub ignore: Option<String>,
+    /// The problem as it looks in a domain's XML or on the host...
+    pub example_bad: Option<String>,
+    /// ...and the same with the fix applied.
+    pub example_good: Option<String>,
+    /// Log lines a log rule matches.
+    pub example_log: Option<String>,
+}
+
+impl RuleDoc {
+    fn new(
+        what: Option<String>,
+        why: Option<String>,
+        ignore: Option<String>,
+        example_bad: Option<String>,
+        example_good: Option<String>,
+        example_log: Option<String>,
+    ) -> RuleDoc {
+        // Prose loses the newline after `"""` and trailing blanks;
+        // examples keep their indentation.
+        let prose = |t: Option<String>| t.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let example = |t: Option<String>| {
+            t.map(|t| t.trim_start_matches(['\n', '\r']).trim_end().to_owned())
+                .filter(|t| !t.trim().is_empty())
+        };
+        RuleDoc {
+            what: prose(what),
+            why: prose(why),
+            ignore: prose(ignore),
+            example_bad: example(example_bad),
+            example_good: example(example_good),
+            example_log: example(example_log),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -211,7 +266,20 @@ struct RawRule {
     when: String,
     message: String,
     fix: String,
-    explanation: String,
+    /// The rule's documentation (see [`RuleDoc`]); `explanation`, the one
+    /// field rule files had before, is read as `why`.
+    #[serde(default, alias = "explanation")]
+    why: Option<String>,
+    #[serde(default)]
+    what: Option<String>,
+    #[serde(default)]
+    ignore: Option<String>,
+    /// The problem, then the same fixed: domain XML, a config file,
+    /// command output.
+    #[serde(default)]
+    example_bad: Option<String>,
+    #[serde(default)]
+    example_good: Option<String>,
     #[serde(default)]
     references: Vec<String>,
     /// As in [`RawLogRule`]: for the rule's authors, never printed.
@@ -543,7 +611,7 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
                     severity: raw.severity,
                     kind: "log",
                     title: raw.title,
-                    explanation: raw.explanation,
+                    doc: RuleDoc::new(raw.what, raw.why, raw.ignore, None, None, raw.example_log),
                     references: raw.references,
                     origin,
                 },
@@ -680,7 +748,14 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
             severity: raw.severity,
             kind: raw.scope.as_str(),
             title: raw.title,
-            explanation: raw.explanation,
+            doc: RuleDoc::new(
+                raw.what,
+                raw.why,
+                raw.ignore,
+                raw.example_bad,
+                raw.example_good,
+                None,
+            ),
             references: raw.references,
             origin,
         },

@@ -277,6 +277,19 @@ pub fn root_context() -> Context<'static> {
             ))))
         },
     );
+    // A page size as people write it: 2048 KiB is "2 MiB", 1048576 KiB
+    // "1 GiB" (`310 1 GiB hugepages`, not `310 pages of 1048576 KiB`).
+    ctx.add_function(
+        "pagesize",
+        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let kib = match args.first() {
+                Some(Value::Int(i)) if *i >= 0 => *i as u64,
+                Some(Value::UInt(u)) => *u,
+                _ => return Ok(Value::String(Arc::new("-".into()))),
+            };
+            Ok(Value::String(Arc::new(page_size(kib))))
+        },
+    );
     ctx.add_function(
         "take",
         |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
@@ -642,5 +655,16 @@ mod semantics {
             let e = Expr::compile(src).unwrap();
             assert_eq!(e.truth(&ctx), Ok(want), "{src}");
         }
+    }
+}
+
+/// `4 KiB`, `2 MiB`, `1 GiB`; a size that is no whole number of the
+/// larger unit stays in the smaller one.
+pub fn page_size(kib: u64) -> String {
+    match kib {
+        0 => "0 KiB".into(),
+        k if k % 1048576 == 0 => format!("{} GiB", k / 1048576),
+        k if k % 1024 == 0 => format!("{} MiB", k / 1024),
+        k => format!("{k} KiB"),
     }
 }

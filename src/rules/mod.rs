@@ -2,6 +2,7 @@
 //! over the facts. See `docs/rules.md` for the file format.
 
 pub mod catalog;
+pub mod doc;
 pub mod engine;
 pub mod expr;
 

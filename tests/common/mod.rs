@@ -137,12 +137,14 @@ pub fn rules_and_subjects(report: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Run the virt-doctor binary in the repository root.
+/// Run the virt-doctor binary in the repository root, as in a pipe: no
+/// colour, and the width a pipe gets whatever the caller's COLUMNS.
 pub fn run(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .output()
         .expect("virt-doctor runs")
 }
