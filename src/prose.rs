@@ -50,7 +50,8 @@ pub fn reflow(text: &str, width: usize, indent: &str) -> String {
             .initial_indent(indent)
             .subsequent_indent(&subsequent)
             .break_words(false)
-            .word_separator(textwrap::WordSeparator::AsciiSpace);
+            .word_separator(textwrap::WordSeparator::AsciiSpace)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
         for line in textwrap::wrap(&joined, options) {
             out.push_str(line.trim_end());
             out.push('\n');
@@ -86,7 +87,8 @@ pub fn wrap_hanging(text: &str, width: usize, first: &str, rest: &str) -> String
         .initial_indent(first)
         .subsequent_indent(rest)
         .break_words(true)
-        .word_separator(textwrap::WordSeparator::AsciiSpace);
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for line in textwrap::wrap(text, options) {
         out.push_str(line.trim_end());
@@ -191,6 +193,16 @@ mod tests {
         assert_eq!(code_span("<domain> x"), "`<domain> x`");
         assert_eq!(code_span("a `b` c"), "``a `b` c``");
         assert_eq!(code_span("`x`"), "`` `x` ``");
+    }
+
+    #[test]
+    fn names_with_hyphens_are_not_split() {
+        let out = reflow("most findings: kvm-busy-03 (5), rt01 (3)", 20, "");
+        assert_eq!(out, "most findings:\nkvm-busy-03 (5),\nrt01 (3)\n");
+        let out = wrap_hanging("on kvm-busy-03 now", 20, "", "  ");
+        assert_eq!(out, "on kvm-busy-03 now\n");
+        let out = wrap_hanging("most findings: kvm-busy-03", 20, "", "  ");
+        assert_eq!(out, "most findings:\n  kvm-busy-03\n");
     }
 
     #[test]

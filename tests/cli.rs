@@ -19,7 +19,7 @@ fn exit_codes_follow_fail_on() {
     let busy = run(&["analyze", "fixtures/hosts/cpu-contention"]);
     assert_eq!(busy.status.code(), Some(1));
     assert!(
-        stdout(&busy).contains("1 critical, 10 warnings, 7 info on kvm-busy-03 (7 domains)"),
+        stdout(&busy).contains("2 critical, 9 warnings, 7 info on kvm-busy-03 (7 domains)"),
         "{}",
         stdout(&busy)
     );
@@ -232,6 +232,10 @@ fn rules_list_and_show_explain_the_catalog() {
         );
         // Research notes stay out of what users read.
         assert!(r.get("seed").is_none(), "{}", r["code"]);
+        // The docs, as `rules show` prints them.
+        for field in ["what", "why", "ignore"] {
+            assert!(r["doc"][field].is_string(), "{} doc.{field}", r["code"]);
+        }
     }
     let show = run(&["rules", "show", "disk-cache-writeback"]);
     assert_eq!(show.status.code(), Some(0));

@@ -124,7 +124,8 @@ fn junit_parses_and_fails_at_the_threshold() {
         "critical",
     ]);
     let suites = junit_parser::from_reader(BufReader::new(&only_critical.stdout[..])).unwrap();
-    assert_eq!(suites.failures, 1);
+    // CPU001 batch01 and CPU006 app02.
+    assert_eq!(suites.failures, 2);
 }
 
 #[test]

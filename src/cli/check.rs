@@ -347,17 +347,19 @@ pub fn diff(
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
         DiffFormat::Table => {
+            // A finding a line, cut to the width: `analyze` has them whole.
+            let width = virt_doctor::prose::output_width(std::io::stdout().is_terminal());
             for (title, list) in [("new", &added), ("resolved", &resolved)] {
                 writeln!(out, "{title} ({}):", list.len())?;
                 for f in list.iter() {
-                    writeln!(
-                        out,
+                    let line = format!(
                         "  {:<8} {:<8} {}: {}",
                         f.severity.as_str(),
                         f.rule,
                         f.subject,
                         f.title
-                    )?;
+                    );
+                    writeln!(out, "{}", virt_doctor::prose::fit(&line, width))?;
                 }
             }
             writeln!(out, "unchanged: {}", unchanged.len())?;

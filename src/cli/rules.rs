@@ -25,7 +25,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
                     serde_json::json!({
                         "code": r.code, "name": r.name, "category": r.category,
                         "severity": r.severity, "scope": r.scope, "title": r.title,
-                        "params": r.params, "references": r.references,
+                        "params": r.params, "doc": r.doc, "references": r.references,
                         "file": r.origin.file, "line": r.origin.line,
                     })
                 })
@@ -35,7 +35,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
                     "code": r.code, "name": r.name, "category": r.category,
                     "severity": r.severity, "scope": "log", "title": r.title,
                     "sources": r.sources, "pattern": r.pattern.as_str(),
-                    "references": r.references,
+                    "doc": r.doc, "references": r.references,
                     "file": r.origin.file, "line": r.origin.line,
                 })
             }));

@@ -124,8 +124,9 @@ pub struct DomainDerived {
     pub topology_vcpus: Option<u32>,
     /// `<numatune><memory nodeset>`.
     pub memory_nodes: Option<Vec<u32>>,
-    /// The domain's memory may come only from `memory_nodes`: a nodeset
-    /// in any mode but 'preferred', which falls back to other nodes.
+    /// The domain's memory may come only from `memory_nodes`: a nodeset in
+    /// mode 'strict' (libvirt's default) or 'restrictive'. 'preferred'
+    /// and 'interleave' fall back to other nodes when theirs run out.
     pub memory_confined: bool,
     /// MemTotal summed over `memory_nodes`.
     pub memory_nodes_total_kib: Option<u64>,
@@ -525,13 +526,15 @@ fn per_domain(
         .as_ref()
         .and_then(|n| n.nodeset.clone())
         .filter(|set| !set.is_empty());
-    // mode='preferred' falls back to other nodes when its own run out;
-    // strict, interleave and restrictive never do.
+    // strict binds (MPOL_BIND, cpuset.mems), restrictive confines through
+    // cpuset.mems; preferred and interleave take from other nodes when
+    // theirs have nothing left (the kernel gives interleaved allocations,
+    // hugetlb's included, no nodemask to stay within).
     let memory_confined = memory_nodes.is_some()
         && dom
             .numatune
             .as_ref()
-            .is_some_and(|n| n.mode.as_deref() != Some("preferred"));
+            .is_some_and(|n| !matches!(n.mode.as_deref(), Some("preferred") | Some("interleave")));
     let nodes_sum = |f: fn(&super::NumaNodeFacts) -> Option<u64>| -> Option<u64> {
         let set = memory_nodes.as_ref()?;
         let mut sum = 0u64;
