@@ -118,6 +118,18 @@ fn no_rule_text_hedges_its_counts_or_names_the_research_notes() {
                     texts.push((format!("evidence[{i}].text"), t));
                 }
             }
+            // Fixes are printed indented, to be pasted: a heredoc's
+            // terminator would be indented too, and the shell would wait
+            // for it forever.
+            if rule
+                .get("fix")
+                .and_then(toml::Value::as_str)
+                .is_some_and(|f| f.contains("<<"))
+            {
+                problems.push(format!(
+                    "{code} fix has a heredoc, which does not survive indentation: use echo/printf lines"
+                ));
+            }
             checked += 1;
             for (field, text) in texts {
                 if let Some(note) = names_a_note_code(text) {

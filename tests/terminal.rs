@@ -443,3 +443,40 @@ fn the_rules_reference_is_in_step_with_the_rules() {
         assert!(generated.contains(needle), "{needle:?}");
     }
 }
+
+/// README shows `make demo`'s output as it really is: each of its lines,
+/// in order, is a line of `analyze fixtures/hosts/hotsos-compute` (`...`
+/// stands for lines left out), and so is its concise example.
+#[test]
+fn the_readme_shows_the_demo_as_it_really_looks() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```\nFix first\n")
+        .expect("README shows the triage view")
+        + 4;
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let real = stdout(&run_with(
+        &["analyze", "fixtures/hosts/hotsos-compute"],
+        &[],
+    ));
+    let mut lines = real.lines();
+    for shown in block.lines().filter(|l| *l != "...") {
+        assert!(
+            lines.any(|l| l == shown),
+            "README line not in the real output (or out of order): {shown:?}\n{real}"
+        );
+    }
+    let concise = stdout(&run_with(
+        &[
+            "analyze",
+            "fixtures/hosts/hotsos-compute",
+            "--format",
+            "concise",
+        ],
+        &[],
+    ));
+    let example = "warning MEM012 compute4: vm.swappiness is high for a hypervisor\n";
+    assert!(readme.contains(&format!("```\n{example}```")));
+    assert!(concise.contains(example), "{concise}");
+}
