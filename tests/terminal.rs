@@ -362,6 +362,12 @@ fn lint_walks_a_directory_and_says_what_it_skipped_in_one_line() {
     assert_eq!(walked, of(&by_file));
 
     let o = run_with(&["lint", dir], &[]);
+    // With no host, the summary names what was linted.
+    assert!(
+        stdout(&o).contains(" on fixtures/hosts/storage/etc/libvirt/qemu ("),
+        "{}",
+        stdout(&o)
+    );
     let said = stderr(&o);
     let notice: Vec<&str> = said.lines().collect();
     assert_eq!(notice.len(), 1, "{notice:?}");

@@ -169,12 +169,17 @@ pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow
                 },
             )
         }
+        // No host: the report is about what was given, and says so
+        // (`0 critical, ... on domains/`).
         None => (
             HostData::default(),
             Vec::new(),
             Target {
                 kind: Kind::Directory,
-                path: ".".into(),
+                path: match files {
+                    [one] => one.display().to_string(),
+                    many => format!("{} files", many.len()),
+                },
             },
         ),
     };

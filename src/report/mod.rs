@@ -217,7 +217,7 @@ impl Report {
     /// Who has the most findings: the host itself (findings about no one
     /// domain, under its name) and each domain, most first, at most `n`.
     pub fn most_findings(&self, n: usize) -> Vec<(&str, usize)> {
-        let host = self.target.hostname.as_deref().unwrap_or("the host");
+        let host = self.target.hostname.as_deref().unwrap_or(&self.target.path);
         let mut counts: Vec<(&str, usize)> = Vec::new();
         for f in &self.findings {
             let who = f.domain.as_deref().unwrap_or(host);
