@@ -319,6 +319,46 @@ references = ["site runbook 7"]
         .map(|f| f["message"].as_str().unwrap())
         .collect();
     assert_eq!(site, vec!["legacy01 has 1 vCPU"]);
+    // Its old `explanation` is its why; the other doc fields are optional.
+    let show = stdout(&run(&["rules", "show", "SITE001", "--rules-dir", dir_arg]));
+    assert!(
+        show.contains("\nWhy it matters\n  Our site runs every guest with two vCPUs at least.\n"),
+        "{show}"
+    );
+    assert!(!show.contains("What it does") && !show.contains("Example"), "{show}");
+    // A site rule documented like the built-in ones shows it all.
+    std::fs::write(
+        dir.path().join("documented.toml"),
+        r#"
+[[rule]]
+code = "SITE003"
+name = "no-writeback-on-nfs"
+category = "disk"
+severity = "warning"
+scope = "disk"
+title = "Site policy: no writeback cache"
+when = "disk.cache == 'writeback'"
+message = "{domain.name} {disk.target}"
+fix = "cache='none'"
+what = "Flags writeback disks."
+why = "Our NFS filers lose data otherwise."
+ignore = "Never."
+example_bad = "<driver cache='writeback'/>"
+example_good = "<driver cache='none'/>"
+"#,
+    )
+    .unwrap();
+    let show = stdout(&run(&["rules", "show", "SITE003", "--rules-dir", dir_arg]));
+    for part in [
+        "\nWhat it does\n  Flags writeback disks.\n",
+        "\nWhy it matters\n  Our NFS filers lose data otherwise.\n",
+        "\nWhen to ignore it\n  Never.\n",
+        "\nExample\n    <driver cache='writeback'/>\n",
+        "\nUse instead\n    <driver cache='none'/>\n",
+    ] {
+        assert!(show.contains(part), "{part:?} in\n{show}");
+    }
+    std::fs::remove_file(dir.path().join("documented.toml")).unwrap();
 
     // A broken rule is an error naming file and line, and nothing runs.
     std::fs::write(
