@@ -32,7 +32,7 @@ pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) 
             .collect(),
     )
     .expect("the catalog's log patterns combine (checked at load)");
-    let log = logs::analyze(snap, &facts, &log_rules, window);
+    let log = logs::analyze(snap, &facts, &log_rules, window, config.lang);
     facts.sources.extend(log.statuses);
     let mut analysis = with_facts(facts, catalog, config, log.findings);
     analysis.rule_errors.extend(log.errors);
@@ -90,7 +90,7 @@ fn invalid_xml_findings(facts: &Facts, catalog: &Catalog, config: &Config) -> Ve
                 .problems
                 .iter()
                 .map(|p| match p.line {
-                    Some(l) => format!("line {l}: {}", p.message),
+                    Some(l) => format!("{} {l}: {}", config.lang.pick("line", "第"), p.message),
                     None => p.message.clone(),
                 })
                 .collect();
@@ -101,12 +101,18 @@ fn invalid_xml_findings(facts: &Facts, catalog: &Catalog, config: &Config) -> Ve
                 severity: rule.severity,
                 domain: None,
                 subject: file.path.clone(),
-                title: rule.title.clone(),
+                title: rule.title_in(config.lang).to_owned(),
                 message: format!("{}: {}", file.path, listed.join("; ")),
-                fix: format!(
-                    "Correct the file at the lines named, then check it the way libvirt will:\n  virt-xml-validate {} domain",
-                    file.path
-                ),
+                fix: match config.lang {
+                    crate::lang::Lang::En => format!(
+                        "Correct the file at the lines named, then check it the way libvirt will:\n  virt-xml-validate {} domain",
+                        file.path
+                    ),
+                    crate::lang::Lang::ZhCn => format!(
+                        "按所列行号修正文件，再用 libvirt 的方式校验：\n  virt-xml-validate {} domain",
+                        file.path
+                    ),
+                },
                 evidence: file
                     .problems
                     .iter()

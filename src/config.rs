@@ -57,6 +57,9 @@ pub struct Config {
     /// Where the config was read from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    /// The language findings are written in (`--lang`, or the locale).
+    #[serde(skip)]
+    pub lang: crate::lang::Lang,
 }
 
 impl Config {

@@ -156,7 +156,13 @@ fn log_pipeline(path: &str, data: &[u8]) {
         vec![(path.to_owned(), data.to_vec(), Some(1_700_000_000))],
     );
     let facts = facts::gather(&snap);
-    let _ = logs::analyze(&snap, &facts, log_rules(), Window::default());
+    let _ = logs::analyze(
+        &snap,
+        &facts,
+        log_rules(),
+        Window::default(),
+        Default::default(),
+    );
 }
 
 /// The input as a snapshot archive (tar, gzip or xz) under small caps, then

@@ -21,6 +21,7 @@ pub mod facts;
 pub mod findings;
 #[doc(hidden)]
 pub mod fuzz_entry;
+pub mod lang;
 pub mod logs;
 pub mod parse;
 pub mod prose;

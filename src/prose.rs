@@ -43,14 +43,14 @@ pub fn reflow(text: &str, width: usize, indent: &str) -> String {
         if paragraph.is_empty() {
             return;
         }
-        let joined = paragraph.join(" ");
+        let joined = join_lines(paragraph);
         let hang = if joined.starts_with("- ") { "  " } else { "" };
         let subsequent = format!("{indent}{hang}");
         let options = textwrap::Options::new(width.max(indent.len() + 20))
             .initial_indent(indent)
             .subsequent_indent(&subsequent)
             .break_words(false)
-            .word_separator(textwrap::WordSeparator::AsciiSpace)
+            .word_separator(textwrap::WordSeparator::Custom(words_and_ideographs))
             .word_splitter(textwrap::WordSplitter::NoHyphenation);
         for line in textwrap::wrap(&joined, options) {
             out.push_str(line.trim_end());
@@ -78,6 +78,88 @@ pub fn reflow(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+/// Chinese, Japanese: characters that are words of their own for line
+/// breaking (ideographs, kana, full-width punctuation and forms).
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3000}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FF00}'..='\u{FFEF}')
+}
+
+/// Ideographs and kana: a line may break before or after each (not
+/// full-width punctuation, which sticks to its neighbours).
+fn is_ideograph(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Punctuation no line may start with (it closes what came before).
+fn no_break_before(c: char) -> bool {
+    "，。、；：？！）」』】》〉％,.;:!?)]}".contains(c)
+}
+
+/// Punctuation no line may end with (it opens what comes after).
+fn no_break_after(c: char) -> bool {
+    "（「『【《〈([{".contains(c)
+}
+
+/// Where a line may break: after spaces, as in English, and between
+/// ideographs, which Chinese writes without spaces, but never inside a
+/// word of Latin letters, a path or a command (`/usr/sbin/libvirtd`,
+/// `kvm-busy-03`), nor before closing or after opening punctuation.
+fn words_and_ideographs(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    let mut previous: Option<char> = None;
+    for (i, c) in line.char_indices() {
+        if let Some(p) = previous {
+            let after_space = p == ' ' && c != ' ';
+            let around_ideograph = (is_ideograph(c) || is_ideograph(p))
+                && p != ' '
+                && c != ' '
+                && !no_break_before(c)
+                && !no_break_after(p);
+            // A clause ends at Chinese punctuation: `db01（5），web02`.
+            let after_clause = "，。、；：！？".contains(p) && c != ' ' && !no_break_before(c);
+            if after_space || around_ideograph || after_clause {
+                words.push(textwrap::core::Word::from(&line[start..i]));
+                start = i;
+            }
+        }
+        previous = Some(c);
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
+}
+
+/// A paragraph's lines as one: joined by a space, except where Chinese
+/// meets Chinese or Chinese punctuation (a line break inside Chinese text
+/// is no space; between Chinese and a Latin word, as in `mode 时`, the
+/// space Chinese writers put there stays).
+fn join_lines(lines: &[&str]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        let (last, first) = (out.chars().last(), line.chars().next());
+        let punctuation = |c: Option<char>| c.is_some_and(|c| is_cjk(c) && !is_ideograph(c));
+        let no_space = (last.is_some_and(is_cjk) && first.is_some_and(is_cjk))
+            || punctuation(last)
+            || punctuation(first);
+        if !out.is_empty() && !no_space {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 /// `text` on lines of at most `width` columns, the first starting with
 /// `first`, the rest with `rest`; words longer than a line (a path, a
 /// log line without spaces) are broken, since this is for text that must
@@ -87,7 +169,7 @@ pub fn wrap_hanging(text: &str, width: usize, first: &str, rest: &str) -> String
         .initial_indent(first)
         .subsequent_indent(rest)
         .break_words(true)
-        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_separator(textwrap::WordSeparator::Custom(words_and_ideographs))
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for line in textwrap::wrap(text, options) {
@@ -203,6 +285,34 @@ mod tests {
         assert_eq!(out, "on kvm-busy-03 now\n");
         let out = wrap_hanging("most findings: kvm-busy-03", 20, "", "  ");
         assert_eq!(out, "most findings:\n  kvm-busy-03\n");
+    }
+
+    #[test]
+    fn chinese_breaks_between_characters_not_inside_words() {
+        let text = "虚拟机在缺少这些特性的情况下运行，而不是使用其定义中描述的 CPU（/usr/sbin/libvirtd）。";
+        let out = reflow(text, 30, "");
+        for line in out.lines() {
+            assert!(width_of(line) <= 30, "{line}");
+            assert!(!line.starts_with('，') && !line.starts_with('。'), "{line}");
+        }
+        assert!(out.contains("/usr/sbin/libvirtd"), "{out}");
+        // Nothing lost but the space a line broke at.
+        assert_eq!(out.replace(['\n', ' '], ""), text.replace(' ', ""));
+        // A name keeps its count; a list breaks after its commas.
+        let out = reflow(
+            "结果最多：compute4（2），instance-00000001（2），web（2）",
+            30,
+            "",
+        );
+        assert_eq!(
+            out,
+            "结果最多：compute4（2），\ninstance-00000001（2），\nweb（2）\n"
+        );
+        // A line break inside Chinese is no space; between English words it is.
+        assert_eq!(reflow("宿主机\n内存", 40, ""), "宿主机内存\n");
+        assert_eq!(reflow("未指定 mode\n时", 40, ""), "未指定 mode 时\n");
+        assert_eq!(reflow("内存，\nmode", 40, ""), "内存，mode\n");
+        assert_eq!(reflow("host\nmemory", 40, ""), "host memory\n");
     }
 
     #[test]

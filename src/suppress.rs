@@ -7,6 +7,7 @@
 //! (VD001); one that matches nothing is reported as unused (VD002), like
 //! ruff's RUF100, so exceptions cannot outlive their reason unnoticed.
 
+use crate::lang::Lang;
 use serde::Serialize;
 
 use crate::config::{Config, Suppression};
@@ -139,27 +140,44 @@ pub fn apply(
         })
     };
     for (i, s) in suppressions.iter().enumerate() {
-        let scope = describe(s);
+        let scope = describe(s, config.lang);
         if expired[i] && reports("VD001") {
             let date = s.expires.map(|d| d.to_string()).unwrap_or_default();
             out.findings.push(meta_finding(
                 catalog,
+                config.lang,
                 "VD001",
                 &subject,
-                format!("The suppression of {scope} ({}) expired on {date}; its findings are reported again. Reason given: {}", s.origin, s.reason),
-                format!("Fix what it excused, or renew the exception with a later date:\n  {} -> expires = \"YYYY-MM-DD\"", s.origin),
+                match config.lang {
+                    Lang::En => format!("The suppression of {scope} ({}) expired on {date}; its findings are reported again. Reason given: {}", s.origin, s.reason),
+                    Lang::ZhCn => format!("对 {scope} 的抑制（{}）已于 {date} 过期，它的检查结果重新报告。当时给出的原因：{}", s.origin, s.reason),
+                },
+                match config.lang {
+                    Lang::En => format!("Fix what it excused, or renew the exception with a later date:\n  {} -> expires = \"YYYY-MM-DD\"", s.origin),
+                    Lang::ZhCn => format!("修复它所豁免的问题，或把例外延期到更晚的日期：\n  {} -> expires = \"YYYY-MM-DD\"", s.origin),
+                },
                 s,
             ));
         } else if !expired[i] && !used[i] && could_match(s) && reports("VD002") {
             out.findings.push(meta_finding(
                 catalog,
+                config.lang,
                 "VD002",
                 &subject,
-                format!(
-                    "The suppression of {scope} ({}) matched no finding. Reason given: {}",
-                    s.origin, s.reason
-                ),
-                format!("Delete the suppression at {}.", s.origin),
+                match config.lang {
+                    Lang::En => format!(
+                        "The suppression of {scope} ({}) matched no finding. Reason given: {}",
+                        s.origin, s.reason
+                    ),
+                    Lang::ZhCn => format!(
+                        "对 {scope} 的抑制（{}）没有匹配到任何检查结果。当时给出的原因：{}",
+                        s.origin, s.reason
+                    ),
+                },
+                match config.lang {
+                    Lang::En => format!("Delete the suppression at {}.", s.origin),
+                    Lang::ZhCn => format!("删除 {} 处的这条抑制。", s.origin),
+                },
                 s,
             ));
         }
@@ -167,19 +185,27 @@ pub fn apply(
     out
 }
 
-fn describe(s: &Suppression) -> String {
+fn describe(s: &Suppression, lang: Lang) -> String {
     let mut d = format!("`{}`", s.rule);
     if let Some(h) = &s.host {
-        d.push_str(&format!(" on hosts `{h}`"));
+        d.push_str(&match lang {
+            Lang::En => format!(" on hosts `{h}`"),
+            Lang::ZhCn => format!("（主机 `{h}`）"),
+        });
     }
     if let Some(dom) = &s.domain {
-        d.push_str(&format!(" for domains `{dom}`"));
+        d.push_str(&match lang {
+            Lang::En => format!(" for domains `{dom}`"),
+            Lang::ZhCn => format!("（虚拟机 `{dom}`）"),
+        });
     }
     d
 }
 
+#[allow(clippy::too_many_arguments)]
 fn meta_finding(
     catalog: &Catalog,
+    lang: Lang,
     code: &str,
     subject: &str,
     message: String,
@@ -201,7 +227,7 @@ fn meta_finding(
             .clone()
             .filter(|d| !d.contains(['*', '?', '[', ']'])),
         subject: subject.to_owned(),
-        title: rule.map_or_else(String::new, |r| r.title.clone()),
+        title: rule.map_or_else(String::new, |r| r.title_in(lang).to_owned()),
         message,
         fix,
         evidence: vec![Evidence {

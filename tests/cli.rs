@@ -325,7 +325,10 @@ references = ["site runbook 7"]
         show.contains("\nWhy it matters\n  Our site runs every guest with two vCPUs at least.\n"),
         "{show}"
     );
-    assert!(!show.contains("What it does") && !show.contains("Example"), "{show}");
+    assert!(
+        !show.contains("What it does") && !show.contains("Example"),
+        "{show}"
+    );
     // A site rule documented like the built-in ones shows it all.
     std::fs::write(
         dir.path().join("documented.toml"),

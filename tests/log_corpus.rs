@@ -22,7 +22,7 @@ fn rules_hit(rules: &LogRules, place: &str, text: &[u8]) -> Vec<String> {
     fs::write(&path, text).unwrap();
     let snap = Snapshot::open(dir.path()).unwrap();
     let facts = virt_doctor::facts::gather(&snap);
-    let a = logs::analyze(&snap, &facts, rules, Window::default());
+    let a = logs::analyze(&snap, &facts, rules, Window::default(), Default::default());
     let mut rules: Vec<String> = a.findings.into_iter().map(|f| f.rule).collect();
     rules.dedup();
     rules

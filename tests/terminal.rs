@@ -29,7 +29,10 @@ fn run_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     cmd.args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("COLUMNS")
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -18,7 +18,7 @@ use virt_doctor::snapshot::{Kind, Snapshot};
 use virt_doctor::sources::{self, DomainEntry, DomainOrigin, HostData};
 use virt_doctor::suppress;
 
-use super::{load_catalog, DiffFormat, FailOn, ReportFormat, ReportOpts};
+use super::{load_catalog, DiffFormat, DiffOpts, ReportFormat, ReportOpts};
 
 /// The config file, with the command line's selection added to it.
 fn config_for(opts: &ReportOpts, catalog: &Catalog) -> anyhow::Result<Config> {
@@ -28,6 +28,7 @@ fn config_for(opts: &ReportOpts, catalog: &Catalog) -> anyhow::Result<Config> {
     if let Some(m) = opts.min_severity {
         config.min_severity = Some(m.into());
     }
+    config.lang = opts.lang;
     config
         .check(catalog)
         .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
@@ -61,9 +62,9 @@ fn emit(
     let text = match opts.format {
         ReportFormat::Json => serde_json::to_string_pretty(report)? + "\n",
         ReportFormat::Jsonl => report::jsonl(report),
-        ReportFormat::Sarif => report::sarif(report, catalog),
-        ReportFormat::Junit => report::junit(report, catalog, threshold, ran),
-        ReportFormat::Markdown => report::markdown(report),
+        ReportFormat::Sarif => report::sarif(report, catalog, opts.lang),
+        ReportFormat::Junit => report::junit(report, catalog, threshold, ran, opts.lang),
+        ReportFormat::Markdown => report::markdown(report, opts.lang),
         ReportFormat::Prometheus => report::prometheus(report),
         ReportFormat::Concise => report::concise(report),
         ReportFormat::Table => {
@@ -73,6 +74,7 @@ fn emit(
                 color: opts.color.on(terminal),
                 verbose: opts.verbose,
                 show_suppressed: opts.show_suppressed,
+                lang: opts.lang,
             };
             report::table(report, catalog, &layout)
         }
@@ -316,14 +318,18 @@ fn side(path: &Path, catalog: &Catalog, config: &Config) -> anyhow::Result<(Stri
 pub fn diff(
     base: &Path,
     new: &Path,
-    fail_on_new: bool,
-    fail_on: FailOn,
-    format: DiffFormat,
-    rules_dirs: &[PathBuf],
-    config: Option<&Path>,
+    opts: &DiffOpts,
+    lang: virt_doctor::lang::Lang,
 ) -> anyhow::Result<i32> {
-    let catalog = load_catalog(rules_dirs)?;
-    let config = Config::discover(config)?;
+    let DiffOpts {
+        fail_on_new,
+        fail_on,
+        format,
+        ..
+    } = *opts;
+    let catalog = load_catalog(&opts.rules_dirs)?;
+    let mut config = Config::discover(opts.config.as_deref())?;
+    config.lang = lang;
     config
         .check(&catalog)
         .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;

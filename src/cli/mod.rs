@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use virt_doctor::findings::Severity;
+use virt_doctor::lang::Lang;
 use virt_doctor::rules::Catalog;
 
 #[derive(Parser)]
@@ -49,6 +50,9 @@ struct GlobalOpts {
     /// Colour severities: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
     color: ColorWhen,
+    /// Language of findings, fixes and rule docs: en or zh-CN (default: from LC_ALL, LC_MESSAGES, LANG).
+    #[arg(long, value_name = "LANG", global = true)]
+    lang: Option<Lang>,
 }
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -109,19 +113,8 @@ enum Command {
     Diff {
         base: PathBuf,
         new: PathBuf,
-        /// Exit 1 only for findings that are new (at or above --fail-on).
-        #[arg(long)]
-        fail_on_new: bool,
-        #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-        fail_on: FailOn,
-        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
-        format: DiffFormat,
-        /// Also load every *.toml rule file in DIR (repeatable; for snapshots).
-        #[arg(long = "rules-dir", value_name = "DIR")]
-        rules_dirs: Vec<PathBuf>,
-        /// Config file (for snapshots).
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        opts: DiffOpts,
     },
     /// Capture the live host as a snapshot tarball (mode 0600) for
     /// `analyze` anywhere: the same data `scan` analyzes.
@@ -193,6 +186,24 @@ enum RulesCommand {
 enum ListFormat {
     Table,
     Json,
+}
+
+/// What `diff` compares with and how it reports.
+#[derive(clap::Args)]
+struct DiffOpts {
+    /// Exit 1 only for findings that are new (at or above --fail-on).
+    #[arg(long)]
+    fail_on_new: bool,
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    format: DiffFormat,
+    /// Also load every *.toml rule file in DIR (repeatable; for snapshots).
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Config file (for snapshots).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 /// How to read a live host (`scan`, `collect`, `facts` without PATH).
@@ -281,6 +292,9 @@ struct ReportOpts {
     /// From the global --color.
     #[arg(skip)]
     color: ColorWhen,
+    /// From the global --lang, or the locale.
+    #[arg(skip)]
+    lang: Lang,
     /// Log events before this are skipped: a duration back from now (24h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
     since: Option<String>,
@@ -360,6 +374,7 @@ pub fn run() -> i32 {
         }
     };
     let global = cli.global;
+    let lang = global.lang();
     let result = match cli.command {
         Command::Facts { path, live, format } => {
             facts::facts_command(path, &live.options(false), format)
@@ -368,27 +383,11 @@ pub fn run() -> i32 {
         Command::Lint { files, host, opts } => {
             check::lint(&files, host.as_deref(), &global.apply(opts))
         }
-        Command::Diff {
-            base,
-            new,
-            fail_on_new,
-            fail_on,
-            format,
-            rules_dirs,
-            config,
-        } => check::diff(
-            &base,
-            &new,
-            fail_on_new,
-            fail_on,
-            format,
-            &rules_dirs,
-            config.as_deref(),
-        ),
+        Command::Diff { base, new, opts } => check::diff(&base, &new, &opts, lang),
         Command::Rules {
             command,
             rules_dirs,
-        } => rules::rules_command(command, &rules_dirs),
+        } => rules::rules_command(command, &rules_dirs, global.lang()),
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a write error,
             // and `| head` closing the pipe is no reason to panic.
@@ -415,7 +414,8 @@ pub fn run() -> i32 {
         // ripgrep we stop quietly rather than report an error.
         Err(e) if broken_pipe(&e) => 0,
         Err(e) => {
-            say!("virt-doctor: error: {e:#}");
+            let error = virt_doctor::report::words::words(lang).error;
+            say!("virt-doctor: {error}: {e:#}");
             2
         }
     }
@@ -425,7 +425,13 @@ impl GlobalOpts {
     fn apply(&self, mut opts: ReportOpts) -> ReportOpts {
         opts.verbose = self.verbose;
         opts.color = self.color;
+        opts.lang = self.lang();
         opts
+    }
+
+    /// `--lang`, else the locale's language of messages.
+    fn lang(&self) -> Lang {
+        self.lang.unwrap_or_else(Lang::from_env)
     }
 }
 

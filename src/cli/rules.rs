@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::io::IsTerminal;
 
 use virt_doctor::findings::CATEGORIES;
+use virt_doctor::lang::Lang;
 use virt_doctor::prose::fit;
+use virt_doctor::report::words;
 use virt_doctor::rules::{doc, Catalog};
 
 use super::{load_catalog, ListFormat, RulesCommand};
 
-pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<i32> {
+pub fn rules_command(command: RulesCommand, dirs: &[PathBuf], lang: Lang) -> anyhow::Result<i32> {
     let catalog = load_catalog(dirs)?;
     let mut out = std::io::stdout().lock();
     match command {
@@ -46,7 +48,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
             format: ListFormat::Table,
         } => {
             let width = virt_doctor::prose::output_width(std::io::stdout().is_terminal());
-            out.write_all(list_table(&catalog, width).as_bytes())?;
+            out.write_all(list_table(&catalog, width, lang).as_bytes())?;
         }
         RulesCommand::Show { rule } => {
             let Some(entry) = catalog.entry(&rule) else {
@@ -54,10 +56,10 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
                 return Ok(2);
             };
             let width = virt_doctor::prose::output_width(std::io::stdout().is_terminal());
-            out.write_all(doc::text(entry, width).as_bytes())?;
+            out.write_all(doc::text(entry, width, lang).as_bytes())?;
         }
         RulesCommand::Doc { output } => {
-            let page = doc::reference(&catalog);
+            let page = doc::reference(&catalog, lang);
             match output {
                 Some(path) => std::fs::write(&path, page)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
@@ -70,7 +72,7 @@ pub fn rules_command(command: RulesCommand, dirs: &[PathBuf]) -> anyhow::Result<
 
 /// The catalog by category, a rule a line: code, severity, title (cut to
 /// the width with `…`; `rules show` has it whole), then how many.
-fn list_table(catalog: &Catalog, width: usize) -> String {
+fn list_table(catalog: &Catalog, width: usize, lang: Lang) -> String {
     let mut categories: Vec<&str> = CATEGORIES.to_vec();
     for e in catalog.entries() {
         if !categories.contains(&e.meta().category.as_str()) {
@@ -91,24 +93,33 @@ fn list_table(catalog: &Catalog, width: usize) -> String {
         if entries.is_empty() {
             continue;
         }
-        out.push_str(&format!("{}\n", doc::heading_of(category)));
+        out.push_str(&format!("{}\n", words::category(category, lang)));
         for e in entries {
             let m = e.meta();
+            let severity = words::severity(m.severity, lang);
+            let pad = " ".repeat(8usize.saturating_sub(virt_doctor::prose::width_of(severity)));
             let line = format!(
-                "  {:<code_width$}  {:<8}  {}",
+                "  {:<code_width$}  {severity}{pad}  {}",
                 m.code,
-                m.severity.as_str(),
-                m.title
+                m.title_in(lang)
             );
             out.push_str(&fit(&line, width));
             out.push('\n');
         }
     }
-    out.push_str(&format!(
-        "{} rules over the host's configuration and state, {} over its logs;\n\
-         `virt-doctor rules show CODE` explains one\n",
-        catalog.rules.len(),
-        catalog.log_rules.len()
-    ));
+    out.push_str(&match lang {
+        Lang::En => format!(
+            "{} rules over the host's configuration and state, {} over its logs;\n\
+             `virt-doctor rules show CODE` explains one\n",
+            catalog.rules.len(),
+            catalog.log_rules.len()
+        ),
+        Lang::ZhCn => format!(
+            "{} 条规则检查主机的配置和状态，{} 条检查日志；\n\
+             `virt-doctor rules show CODE` 解释其中一条\n",
+            catalog.rules.len(),
+            catalog.log_rules.len()
+        ),
+    });
     out
 }

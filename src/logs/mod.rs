@@ -25,6 +25,7 @@ use regex::RegexSet;
 
 use crate::facts::Facts;
 use crate::findings::{Evidence, Finding};
+use crate::lang::Lang;
 use crate::rules::catalog::LogRule;
 use crate::rules::expr::{root_context, to_cel};
 use crate::snapshot::{Kind, Snapshot, Stream};
@@ -203,6 +204,7 @@ pub fn analyze(
     facts: &Facts,
     log_rules: &LogRules,
     window: Window,
+    lang: Lang,
 ) -> LogAnalysis {
     let rules = &log_rules.rules;
     let mut out = LogAnalysis {
@@ -231,7 +233,7 @@ pub fn analyze(
     // table stops growing (and says so), so memory stays flat on a storm.
     let mut seen: HashMap<(usize, u64), (usize, Option<i64>)> = HashMap::new();
     let mut seen_full = false;
-    let root = root_context();
+    let root = root_context(lang);
     let host_name = facts.host.hostname.clone();
     let capture = facts.host.captured_at;
     // A relative window counts back from when the snapshot was taken; on
@@ -552,13 +554,14 @@ pub fn analyze(
         let shown: BTreeMap<String, String> = g
             .values
             .iter()
-            .map(|(k, v)| (k.clone(), v.show()))
+            .map(|(k, v)| (k.clone(), v.show(lang)))
             .collect();
         ctx.add_variable_from_value("m", captures_value(&shown));
         ctx.add_variable_from_value("count", Value::Int(g.count as i64));
-        ctx.add_variable_from_value("first", Value::String(Arc::new(time::show(g.first))));
-        ctx.add_variable_from_value("last", Value::String(Arc::new(time::show(g.last))));
-        ctx.add_variable_from_value("span", Value::String(Arc::new(time::span(g.first, g.last))));
+        let text = |t: String| Value::String(Arc::new(t));
+        ctx.add_variable_from_value("first", text(time::show(g.first, lang)));
+        ctx.add_variable_from_value("last", text(time::show(g.last, lang)));
+        ctx.add_variable_from_value("span", text(time::span(g.first, g.last, lang)));
         ctx.add_variable_from_value(
             "cause",
             g.cause
@@ -582,7 +585,10 @@ pub fn analyze(
         } else {
             subject
         };
-        let (message, fix) = match (rule.message.render(&ctx), rule.fix.render(&ctx)) {
+        let (message, fix) = match (
+            rule.message.get(lang).render(&ctx),
+            rule.fix.get(lang).render(&ctx),
+        ) {
             (Ok(m), Ok(f)) => (m, f),
             (Err(e), _) | (_, Err(e)) => {
                 failed.insert((rule_index, subject, e));
@@ -596,7 +602,7 @@ pub fn analyze(
             severity: rule.severity,
             domain: g.domain.clone(),
             subject,
-            title: rule.title.clone(),
+            title: rule.title_in(lang).to_owned(),
             message,
             fix: fix.trim_end().to_owned(),
             evidence: g.samples,
@@ -648,7 +654,7 @@ impl Values {
     /// The value, when every event had the same; else the most common
     /// ones with their counts: `1 ×4, 8 ×4` or `4242 ×6, 4243, 4251 and 5
     /// more`.
-    fn show(&self) -> String {
+    fn show(&self, lang: Lang) -> String {
         if self.seen.len() == 1 && self.others == 0 {
             return self.seen[0].0.clone();
         }
@@ -675,7 +681,10 @@ impl Values {
                 .map(|(_, n)| n)
                 .sum::<usize>()
                 + self.others;
-            text.push_str(&format!(" and {events} more"));
+            text.push_str(&match lang {
+                Lang::En => format!(" and {events} more"),
+                Lang::ZhCn => format!(" 等另外 {events} 次"),
+            });
         }
         text
     }

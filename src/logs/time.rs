@@ -16,6 +16,7 @@
 //! for syslog, `host prog[pid]: `) removed, so rule patterns match the same
 //! text whichever file a kernel line came from.
 
+use crate::lang::Lang;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,21 +270,23 @@ pub fn parse_date_output(text: &str) -> Option<i64> {
 }
 
 /// A time as findings print it.
-pub fn show(t: Option<i64>) -> String {
+pub fn show(t: Option<i64>, lang: Lang) -> String {
     t.and_then(|t| Utc.timestamp_opt(t, 0).single())
         .map_or_else(
-            || "unknown time".into(),
+            || lang.pick("unknown time", "时间未知").into(),
             |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         )
 }
 
 /// When a group of events happened, for messages: `at T` for one moment,
-/// `from T1 to T2` for a stretch.
-pub fn span(first: Option<i64>, last: Option<i64>) -> String {
-    match (first, last) {
-        (Some(a), Some(b)) if a != b => format!("from {} to {}", show(Some(a)), show(Some(b))),
-        (Some(t), _) | (None, Some(t)) => format!("at {}", show(Some(t))),
-        (None, None) => "at an unknown time".into(),
+/// `from T1 to T2` for a stretch (`于 T`, `从 T1 到 T2`).
+pub fn span(first: Option<i64>, last: Option<i64>, lang: Lang) -> String {
+    let show = |t| show(Some(t), lang);
+    match (lang, first, last) {
+        (Lang::En, Some(a), Some(b)) if a != b => format!("from {} to {}", show(a), show(b)),
+        (Lang::ZhCn, Some(a), Some(b)) if a != b => format!("从 {} 到 {}", show(a), show(b)),
+        (_, Some(t), _) | (_, None, Some(t)) => format!("{} {}", lang.pick("at", "于"), show(t)),
+        (_, None, None) => lang.pick("at an unknown time", "时间未知").into(),
     }
 }
 

@@ -3,8 +3,10 @@
 //! and subject that it found something on. Findings at or above
 //! `--fail-on` are failures; the others pass with the finding as output.
 
+use super::words::words;
 use super::Report;
 use crate::findings::{Severity, CATEGORIES};
+use crate::lang::Lang;
 use crate::rules::Catalog;
 
 pub fn escape(s: &str) -> String {
@@ -29,6 +31,7 @@ pub fn render(
     catalog: &Catalog,
     fail_on: Option<Severity>,
     ran: &[String],
+    lang: Lang,
 ) -> String {
     let mut suites = String::new();
     let (mut total_tests, mut total_failures) = (0, 0);
@@ -61,7 +64,7 @@ pub fn render(
             for f in found {
                 tests += 1;
                 let name = format!("{} {}: {}", f.rule, f.name, f.subject);
-                let text = format!("{}\n\nfix:\n{}", f.message, f.fix);
+                let text = format!("{}\n\n{}\n{}", f.message, words(lang).fix, f.fix);
                 let failing = fail_on.is_some_and(|t| f.severity >= t);
                 if failing {
                     failures += 1;
@@ -76,7 +79,7 @@ pub fn render(
                     cases.push_str(&format!(
                         "    <testcase classname=\"virt-doctor.{category}\" name=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>\n",
                         escape(&name),
-                        escape(&format!("{}: {}", f.severity.as_str(), text))
+                        escape(&format!("{}: {}", super::words::severity(f.severity, lang), text))
                     ));
                 }
             }

@@ -7,11 +7,13 @@ mod markdown;
 mod prometheus;
 mod sarif;
 mod table;
+pub mod words;
 
 use serde::Serialize;
 
 use crate::facts::Facts;
 use crate::findings::{Finding, Severity, CATEGORIES};
+use crate::lang::Lang;
 use crate::rules::RuleError;
 use crate::snapshot::Kind;
 use crate::sources::SourceStatus;
@@ -120,15 +122,36 @@ impl Coverage {
     }
 
     /// One line for people, or nothing when the snapshot is complete.
-    pub fn note(&self) -> Option<String> {
+    pub fn note(&self, lang: Lang) -> Option<String> {
         if !self.partial {
             return None;
         }
-        let what: Vec<&str> = self.missing.iter().map(|g| g.what).collect();
-        Some(format!(
-            "partial snapshot, no {}: findings that need them cannot appear",
-            what.join(", no ")
-        ))
+        Some(match lang {
+            Lang::En => {
+                let what: Vec<&str> = self.missing.iter().map(|g| g.what).collect();
+                format!(
+                    "partial snapshot, no {}: findings that need them cannot appear",
+                    what.join(", no ")
+                )
+            }
+            Lang::ZhCn => {
+                let what: Vec<&str> = self
+                    .missing
+                    .iter()
+                    .map(|g| match g.what {
+                        "memory" => "内存",
+                        "CPUs" => "CPU",
+                        "domain definitions" => "虚拟机定义",
+                        "logs" => "日志",
+                        other => other,
+                    })
+                    .collect();
+                format!(
+                    "快照不完整，缺少{}：依赖这些数据的检查结果不会出现",
+                    what.join("、")
+                )
+            }
+        })
     }
 }
 
@@ -233,33 +256,56 @@ impl Report {
 
     /// `2 critical, 7 warnings, 3 info on kvm-host-17 (4 domains); most
     /// findings: db01 (5), kvm-host-17 (4), web02 (3)`.
-    pub fn summary_line(&self) -> String {
+    pub fn summary_line(&self, lang: Lang) -> String {
         let s = &self.summary;
-        let suppressed = if s.suppressed > 0 {
-            format!(", {} suppressed", s.suppressed)
-        } else {
-            String::new()
-        };
-        format!(
-            "{} critical, {} warning{}, {} info on {} ({} domain{}{suppressed})",
-            s.critical,
-            s.warning,
-            if s.warning == 1 { "" } else { "s" },
-            s.info,
-            self.target.hostname.as_deref().unwrap_or(&self.target.path),
-            s.domains,
-            if s.domains == 1 { "" } else { "s" }
-        ) + &self.most_findings_phrase()
-    }
-
-    fn most_findings_phrase(&self) -> String {
+        let on = self.target.hostname.as_deref().unwrap_or(&self.target.path);
         let most = self.most_findings(3);
         // One name is no ranking.
-        if most.len() < 2 {
-            return String::new();
+        let most = (most.len() >= 2).then(|| {
+            most.iter()
+                .map(|(w, n)| match lang {
+                    Lang::En => format!("{w} ({n})"),
+                    Lang::ZhCn => format!("{w}（{n}）"),
+                })
+                .collect::<Vec<_>>()
+        });
+        match lang {
+            Lang::En => {
+                let suppressed = if s.suppressed > 0 {
+                    format!(", {} suppressed", s.suppressed)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{} critical, {} warning{}, {} info on {on} ({} domain{}{suppressed}){}",
+                    s.critical,
+                    s.warning,
+                    if s.warning == 1 { "" } else { "s" },
+                    s.info,
+                    s.domains,
+                    if s.domains == 1 { "" } else { "s" },
+                    most.map_or(String::new(), |m| format!(
+                        "; most findings: {}",
+                        m.join(", ")
+                    ))
+                )
+            }
+            Lang::ZhCn => {
+                let suppressed = if s.suppressed > 0 {
+                    format!("，已抑制 {} 个", s.suppressed)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{on}（{} 台虚拟机{suppressed}）：严重 {} 个，警告 {} 个，提示 {} 个{}",
+                    s.domains,
+                    s.critical,
+                    s.warning,
+                    s.info,
+                    most.map_or(String::new(), |m| format!("；结果最多：{}", m.join("，")))
+                )
+            }
         }
-        let list: Vec<String> = most.iter().map(|(w, n)| format!("{w} ({n})")).collect();
-        format!("; most findings: {}", list.join(", "))
     }
 }
 

@@ -3,6 +3,7 @@
 //! help text; each finding is a result located at the file and line of its
 //! evidence: the domain XML element for configuration findings.
 
+use crate::lang::Lang;
 use serde_json::{json, Value};
 
 use super::Report;
@@ -41,7 +42,7 @@ fn fingerprint(text: &str) -> String {
     format!("{:016x}", crate::stable_hash(text))
 }
 
-pub fn render(report: &Report, catalog: &Catalog) -> String {
+pub fn render(report: &Report, catalog: &Catalog, lang: Lang) -> String {
     // Fact rules and log rules alike: every result's ruleId is here.
     let rules: Vec<Value> = catalog
         .entries()
@@ -50,13 +51,13 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
             json!({
                 "id": r.code,
                 "name": r.name,
-                "shortDescription": { "text": r.title },
-                "fullDescription": { "text": r.doc.what.as_deref().unwrap_or(&r.title) },
+                "shortDescription": { "text": r.title_in(lang) },
+                "fullDescription": { "text": r.doc_in(lang).what.as_deref().unwrap_or(r.title_in(lang)) },
                 // What `rules show` prints, and the same in Markdown, which
                 // code-scanning pages render.
                 "help": {
-                    "text": crate::rules::doc::text(entry, 80),
-                    "markdown": crate::rules::doc::markdown(entry, 2),
+                    "text": crate::rules::doc::text(entry, 80, lang),
+                    "markdown": crate::rules::doc::markdown(entry, 2, lang),
                 },
                 "defaultConfiguration": { "level": level(r.severity) },
                 "properties": { "category": r.category, "scope": r.kind, "tags": [r.category] },

@@ -8,9 +8,11 @@
 //! across lines or put its own borders inside a heredoc. Everything else
 //! is laid out to the width given.
 
+use super::words::{self, words};
 use super::Report;
 use crate::findings::{Finding, Severity, CATEGORIES};
-use crate::prose::{fit, reflow, wrap_hanging};
+use crate::lang::Lang;
+use crate::prose::{fit, reflow, width_of, wrap_hanging};
 use crate::rules::Catalog;
 use crate::sources::Status;
 
@@ -24,6 +26,9 @@ pub struct Layout {
     pub verbose: bool,
     /// List what suppressions hid, with their reasons.
     pub show_suppressed: bool,
+    /// The language of virt-doctor's own words (the findings' texts are
+    /// already in it).
+    pub lang: Lang,
 }
 
 /// Lines of the triage list, not counting its heading and the line that
@@ -32,9 +37,16 @@ const FIX_FIRST_LINES: usize = 15;
 
 pub fn render(report: &Report, catalog: &Catalog, layout: &Layout) -> String {
     let width = layout.width;
+    let lang = layout.lang;
     let mut out = String::new();
-    if let Some(note) = report.coverage.as_ref().and_then(|c| c.note()) {
-        out.push_str(&wrap_hanging(&format!("note: {note}"), width, "", "  "));
+    if let Some(note) = report.coverage.as_ref().and_then(|c| c.note(lang)) {
+        let label = words(lang).note;
+        out.push_str(&wrap_hanging(
+            &format!("{label}{} {note}", lang.pick(":", "：")),
+            width,
+            "",
+            "  ",
+        ));
         out.push('\n');
     }
     out.push_str(&fix_first(report, layout));
@@ -55,8 +67,8 @@ pub fn render(report: &Report, catalog: &Catalog, layout: &Layout) -> String {
         }
         let heading = format!(
             "{} · {}",
-            crate::rules::doc::heading_of(category).to_uppercase(),
-            counts(&in_category)
+            words::category(category, lang).to_uppercase(),
+            counts(&in_category, lang)
         );
         out.push_str(&format!(
             "{heading}\n{}\n",
@@ -68,29 +80,32 @@ pub fn render(report: &Report, catalog: &Catalog, layout: &Layout) -> String {
         }
     }
     out.push_str(&trailer(report, layout));
-    out.push_str(&wrap_hanging(&report.summary_line(), width, "", "  "));
+    out.push_str(&wrap_hanging(&report.summary_line(lang), width, "", "  "));
     out
 }
 
+/// A heading's underline, as wide as the heading is on the terminal.
+fn underline(heading: &str) -> String {
+    "─".repeat(width_of(heading))
+}
+
 /// `2 warnings, 1 info`.
-fn counts(findings: &[&Finding]) -> String {
+fn counts(findings: &[&Finding], lang: Lang) -> String {
     [Severity::Critical, Severity::Warning, Severity::Info]
         .iter()
         .filter_map(|s| {
             let n = findings.iter().filter(|f| f.severity == *s).count();
-            (n > 0).then(|| match s {
-                Severity::Warning => format!("{n} warning{}", if n == 1 { "" } else { "s" }),
-                _ => format!("{n} {}", s.as_str()),
-            })
+            (n > 0).then(|| words::count(n, *s, lang))
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(lang.pick(", ", "，"))
 }
 
-/// `critical`, in red when colour is on. Padded before colouring, so that
-/// the escape codes do not count as columns.
-fn severity_word(s: Severity, color: bool, pad: usize) -> String {
-    let word = format!("{:<pad$}", s.as_str());
+/// `critical`, in red when colour is on. Padded (by columns: `严重` is
+/// four wide) before colouring, so that the escape codes do not count.
+fn severity_word(s: Severity, color: bool, pad: usize, lang: Lang) -> String {
+    let name = words::severity(s, lang);
+    let word = format!("{name}{}", " ".repeat(pad.saturating_sub(width_of(name))));
     if !color {
         return word;
     }
@@ -148,31 +163,37 @@ fn problems(report: &Report) -> Vec<Problem<'_>> {
 }
 
 fn fix_first(report: &Report, layout: &Layout) -> String {
+    let lang = layout.lang;
     let problems = problems(report);
     if problems.is_empty() {
         return String::new();
     }
-    let mut out = String::from("Fix first\n─────────\n");
+    let heading = words(lang).fix_first;
+    let mut out = format!("{heading}\n{}\n", underline(heading));
+    let colon = lang.pick(": ", "：");
     for p in problems.iter().take(FIX_FIRST_LINES) {
         let subject = match p.subjects.len() {
             1 => p.subjects[0].to_owned(),
-            n => format!("{} (+{} more)", p.subjects[0], n - 1),
+            n => format!(
+                "{}{}{}",
+                p.subjects[0],
+                lang.pick(" ", ""),
+                words::more(n - 1, lang)
+            ),
         };
         // Severity is padded to 8 columns and coloured after fitting.
         let rest = fit(
-            &format!("{:<8} {subject}: {}", p.rule, p.title),
+            &format!("{:<8} {subject}{colon}{}", p.rule, p.title),
             layout.width.saturating_sub(9),
         );
         out.push_str(&format!(
             "{} {rest}\n",
-            severity_word(p.severity, layout.color, 8)
+            severity_word(p.severity, layout.color, 8, lang)
         ));
     }
     if problems.len() > FIX_FIRST_LINES {
-        out.push_str(&format!(
-            "… and {} more below\n",
-            problems.len() - FIX_FIRST_LINES
-        ));
+        out.push_str(&words::more_below(problems.len() - FIX_FIRST_LINES, lang));
+        out.push('\n');
     }
     out.push('\n');
     out
@@ -182,12 +203,15 @@ fn fix_first(report: &Report, layout: &Layout) -> String {
 /// the evidence and the rule's why.
 fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
     let width = layout.width;
+    let lang = layout.lang;
+    let w = words(lang);
+    let severity = words::severity(f.severity, lang);
     let head = wrap_hanging(
         &format!(
-            "{} {} {}: {}",
-            f.severity.as_str(),
+            "{severity} {} {}{}{}",
             f.rule,
             f.subject,
+            lang.pick(": ", "："),
             f.title
         ),
         width,
@@ -195,12 +219,12 @@ fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
         "  ",
     );
     let mut out = if layout.color {
-        head.replacen(f.severity.as_str(), &severity_word(f.severity, true, 0), 1)
+        head.replacen(severity, &severity_word(f.severity, true, 0, lang), 1)
     } else {
         head
     };
     out.push_str(&reflow(&f.message, width, "  "));
-    out.push_str("  fix:\n");
+    out.push_str(&format!("  {}\n", w.fix));
     for line in f.fix.trim_matches('\n').lines() {
         if line.trim().is_empty() {
             out.push('\n');
@@ -210,7 +234,7 @@ fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
     }
     if layout.verbose {
         if !f.evidence.is_empty() {
-            out.push_str("  evidence:\n");
+            out.push_str(&format!("  {}\n", w.evidence));
         }
         for e in &f.evidence {
             let at = match (&e.path, e.line) {
@@ -225,9 +249,9 @@ fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
                 "      ",
             ));
         }
-        if let Some(why) = catalog.find(&f.rule).and_then(|r| r.doc.why.as_deref()) {
-            out.push_str("  why:\n");
-            out.push_str(&reflow(why, width, "    "));
+        if let Some(why) = catalog.find(&f.rule).and_then(|r| r.doc_in(lang).why) {
+            out.push_str(&format!("  {}\n", w.why));
+            out.push_str(&reflow(&why, width, "    "));
         }
     }
     out
@@ -236,6 +260,8 @@ fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
 /// Data problems, suppressed findings and rule errors, each a short list.
 fn trailer(report: &Report, layout: &Layout) -> String {
     let width = layout.width;
+    let lang = layout.lang;
+    let w = words(lang);
     let mut out = String::new();
     let problems: Vec<_> = report
         .sources
@@ -243,13 +269,14 @@ fn trailer(report: &Report, layout: &Layout) -> String {
         .filter(|s| matches!(s.status, Status::Malformed | Status::Unreadable))
         .collect();
     if !problems.is_empty() {
-        out.push_str("data problems (the analysis used what could be read):\n");
+        out.push_str(w.data_problems);
+        out.push('\n');
         for s in problems {
             out.push_str(&wrap_hanging(
                 &format!(
                     "{} {}: {}",
                     s.id,
-                    format!("{:?}", s.status).to_lowercase(),
+                    s.status.word(lang),
                     s.detail.as_deref().unwrap_or("")
                 ),
                 width,
@@ -259,15 +286,17 @@ fn trailer(report: &Report, layout: &Layout) -> String {
         }
     }
     if !report.suppressed.is_empty() && layout.show_suppressed {
-        out.push_str("suppressed:\n");
+        out.push_str(w.suppressed);
+        out.push('\n');
         for s in &report.suppressed {
             out.push_str(&wrap_hanging(
                 &format!(
-                    "{} {} {}: {} (reason: {}; {})",
-                    s.finding.severity.as_str(),
+                    "{} {} {}: {} ({}: {}; {})",
+                    words::severity(s.finding.severity, lang),
                     s.finding.rule,
                     s.finding.subject,
                     s.finding.title,
+                    w.reason,
                     s.reason,
                     s.suppressed_by
                 ),
@@ -278,7 +307,8 @@ fn trailer(report: &Report, layout: &Layout) -> String {
         }
     }
     if !report.rule_errors.is_empty() {
-        out.push_str("rule errors (these rules could not be evaluated):\n");
+        out.push_str(w.rule_errors);
+        out.push('\n');
         for e in &report.rule_errors {
             out.push_str(&wrap_hanging(
                 &format!("{} on {}: {}", e.rule, e.subject, e.message),

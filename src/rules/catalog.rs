@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::expr::{Expr, Template};
 use crate::findings::{Severity, CATEGORIES};
+use crate::lang::Lang;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -129,6 +130,8 @@ struct RawLogRule {
     example_log: Option<String>,
     #[serde(default)]
     references: Vec<String>,
+    #[serde(default, rename = "zh-CN")]
+    zh_cn: Option<RawTranslation>,
     /// Where the rule's knowledge came from, for its authors: accepted
     /// (also under its old name `seed`), never loaded or printed.
     #[serde(default, rename = "provenance", alias = "seed")]
@@ -180,8 +183,53 @@ pub struct Meta {
     pub kind: &'static str,
     pub title: String,
     pub doc: RuleDoc,
+    /// The title and docs in Simplified Chinese, where the rule has them.
+    pub zh_cn: Option<Translation>,
     pub references: Vec<String>,
     pub origin: Origin,
+}
+
+impl Meta {
+    /// The title in `lang` (English where the rule has no translation).
+    pub fn title_in(&self, lang: Lang) -> &str {
+        match (lang, &self.zh_cn) {
+            (Lang::ZhCn, Some(Translation { title: Some(t), .. })) => t,
+            _ => &self.title,
+        }
+    }
+
+    /// The docs in `lang`, each field in English where the translation
+    /// lacks it; examples are the same in every language.
+    pub fn doc_in(&self, lang: Lang) -> RuleDoc {
+        let mut doc = self.doc.clone();
+        if let (Lang::ZhCn, Some(t)) = (lang, &self.zh_cn) {
+            for (field, translated) in [
+                (&mut doc.what, &t.doc.what),
+                (&mut doc.why, &t.doc.why),
+                (&mut doc.ignore, &t.doc.ignore),
+            ] {
+                if translated.is_some() {
+                    field.clone_from(translated);
+                }
+            }
+        }
+        doc
+    }
+}
+
+/// A `[rule.zh-CN]` table's title and docs.
+fn translation(raw: Option<&RawTranslation>) -> Option<Translation> {
+    raw.map(|t| Translation {
+        title: t.title.clone(),
+        doc: RuleDoc::new(
+            t.what.clone(),
+            t.why.clone(),
+            t.ignore.clone(),
+            None,
+            None,
+            None,
+        ),
+    })
 }
 
 /// A rule's documentation, shaped like ruff's: what it checks, why that
@@ -236,8 +284,8 @@ pub struct LogRule {
     pub pattern: regex::Regex,
     pub exclude: Option<regex::Regex>,
     pub subject: Option<Template>,
-    pub message: Template,
-    pub fix: Template,
+    pub message: Localized<Template>,
+    pub fix: Localized<Template>,
     pub min_count: u32,
     pub within_seconds: Option<i64>,
     /// What marks a line before an event as its cause, and how many lines
@@ -282,6 +330,8 @@ struct RawRule {
     example_good: Option<String>,
     #[serde(default)]
     references: Vec<String>,
+    #[serde(default, rename = "zh-CN")]
+    zh_cn: Option<RawTranslation>,
     /// As in [`RawLogRule`]: for the rule's authors, never printed.
     #[serde(default, rename = "provenance", alias = "seed")]
     _provenance: Option<serde::de::IgnoredAny>,
@@ -313,6 +363,49 @@ struct RawParam {
     doc: String,
 }
 
+/// A rule's texts in another language (`[rule.zh-CN]`): any field left
+/// out is read in English.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTranslation {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    fix: Option<String>,
+    #[serde(default)]
+    what: Option<String>,
+    #[serde(default)]
+    why: Option<String>,
+    #[serde(default)]
+    ignore: Option<String>,
+}
+
+/// A text in English and, where the rule has one, Simplified Chinese.
+#[derive(Debug)]
+pub struct Localized<T> {
+    pub en: T,
+    pub zh_cn: Option<T>,
+}
+
+impl<T> Localized<T> {
+    /// The text in `lang`, or in English where the rule has no translation.
+    pub fn get(&self, lang: Lang) -> &T {
+        match lang {
+            Lang::ZhCn => self.zh_cn.as_ref().unwrap_or(&self.en),
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// The translated title and docs of a rule (`[rule.zh-CN]`).
+#[derive(Debug, Clone, Default)]
+pub struct Translation {
+    pub title: Option<String>,
+    pub doc: RuleDoc,
+}
+
 #[derive(Debug)]
 pub struct EvidenceSpec {
     pub path: Option<Expr>,
@@ -339,8 +432,8 @@ pub struct Rule {
     pub meta: Meta,
     pub scope: Scope,
     pub when: Expr,
-    pub message: Template,
-    pub fix: Template,
+    pub message: Localized<Template>,
+    pub fix: Localized<Template>,
     pub subject: Template,
     pub evidence: Vec<EvidenceSpec>,
     pub params: Vec<Param>,
@@ -592,6 +685,15 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
     let subject = raw.subject.as_deref().map(|s| template("subject", s));
     let message = template("message", &raw.message);
     let fix = template("fix", &raw.fix);
+    let zh = raw.zh_cn.as_ref();
+    let message_zh = zh
+        .and_then(|t| t.message.as_deref())
+        .map(|m| template("zh-CN.message", m));
+    let fix_zh = zh
+        .and_then(|t| t.fix.as_deref())
+        .map(|f| template("zh-CN.fix", f));
+    let zh_ok = message_zh.as_ref().is_none_or(Option::is_some)
+        && fix_zh.as_ref().is_none_or(Option::is_some);
     let pattern = match pattern {
         Ok(p) => Some(p),
         Err(e) => {
@@ -601,7 +703,7 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
     };
     match (pattern, message, fix, subject) {
         (Some(pattern), Some(message), Some(fix), subject)
-            if problems.is_empty() && subject.as_ref().is_none_or(Option::is_some) =>
+            if problems.is_empty() && zh_ok && subject.as_ref().is_none_or(Option::is_some) =>
         {
             Ok(LogRule {
                 meta: Meta {
@@ -612,6 +714,7 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
                     kind: "log",
                     title: raw.title,
                     doc: RuleDoc::new(raw.what, raw.why, raw.ignore, None, None, raw.example_log),
+                    zh_cn: translation(raw.zh_cn.as_ref()),
                     references: raw.references,
                     origin,
                 },
@@ -619,8 +722,14 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
                 pattern,
                 exclude,
                 subject: subject.flatten(),
-                message,
-                fix,
+                message: Localized {
+                    en: message,
+                    zh_cn: message_zh.flatten(),
+                },
+                fix: Localized {
+                    en: fix,
+                    zh_cn: fix_zh.flatten(),
+                },
                 min_count: raw.min_count.unwrap_or(1).max(1),
                 within_seconds: raw.within_seconds,
                 cause,
@@ -643,6 +752,13 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let when = Expr::compile(&raw.when).map_err(|e| format!("when: {e}"));
     let message = Template::compile(&raw.message).map_err(|e| format!("message: {e}"));
     let fix = Template::compile(&raw.fix).map_err(|e| format!("fix: {e}"));
+    let zh = raw.zh_cn.as_ref();
+    let compile_zh = |what: &str, text: Option<&str>| {
+        text.map(|t| Template::compile(t).map_err(|e| format!("zh-CN.{what}: {e}")))
+            .transpose()
+    };
+    let message_zh = compile_zh("message", zh.and_then(|t| t.message.as_deref()));
+    let fix_zh = compile_zh("fix", zh.and_then(|t| t.fix.as_deref()));
     let subject = Template::compile(
         raw.subject
             .as_deref()
@@ -673,6 +789,13 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
             all_vars.push((what, t.variables()));
         }
     }
+    for (what, t) in [("zh-CN.message", &message_zh), ("zh-CN.fix", &fix_zh)] {
+        match t {
+            Ok(Some(t)) => all_vars.push((what, t.variables())),
+            Ok(None) => {}
+            Err(e) => problems.push(e.clone()),
+        }
+    }
     for e in &evidence {
         all_vars.push(("evidence", e.text.variables()));
         for x in [&e.path, &e.line].into_iter().flatten() {
@@ -697,6 +820,8 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let used = regex::Regex::new(r"\bparams\.([A-Za-z_][A-Za-z0-9_]*)").expect("static regex");
     let sources = [raw.when.as_str(), &raw.message, &raw.fix]
         .into_iter()
+        .chain(zh.and_then(|t| t.message.as_deref()))
+        .chain(zh.and_then(|t| t.fix.as_deref()))
         .chain(raw.subject.as_deref())
         .chain(raw.evidence.iter().flat_map(|e| {
             [Some(e.text.as_str()), e.path.as_deref(), e.line.as_deref()]
@@ -756,13 +881,20 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
                 raw.example_good,
                 None,
             ),
+            zh_cn: translation(raw.zh_cn.as_ref()),
             references: raw.references,
             origin,
         },
         scope: raw.scope,
         when,
-        message,
-        fix,
+        message: Localized {
+            en: message,
+            zh_cn: message_zh.ok().flatten(),
+        },
+        fix: Localized {
+            en: fix,
+            zh_cn: fix_zh.ok().flatten(),
+        },
         subject,
         evidence,
         params,

@@ -7,7 +7,9 @@
 
 use super::catalog::{Catalog, LogRule, Meta, Param, Rule};
 use crate::findings::CATEGORIES;
+use crate::lang::Lang;
 use crate::prose::{code_span, reflow};
+use crate::report::words::{self, words};
 
 /// One rule of either kind.
 #[derive(Clone, Copy)]
@@ -24,32 +26,37 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// `checked per disk`, `matched in dmesg, syslog`.
-    fn applies_to(&self) -> String {
+    /// `checked per disk`, `matched in dmesg, syslog logs`.
+    fn applies_to(&self, lang: Lang) -> String {
         match self {
-            Entry::Fact(r) => match r.scope.as_str() {
-                "host" => "checked once per host".to_owned(),
-                scope => format!("checked per {}", scope.replace('_', " ")),
+            Entry::Fact(r) => words::applies_to(r.scope.as_str(), lang),
+            Entry::Log(r) => match lang {
+                Lang::En => format!("matched in {} logs", r.sources.join(", ")),
+                Lang::ZhCn => format!("在 {} 日志中匹配", r.sources.join("、")),
             },
-            Entry::Log(r) => format!("matched in {} logs", r.sources.join(", ")),
         }
     }
 
     /// How the rule decides, as lines of code: the predicate, or the
     /// pattern with its exclusions and thresholds.
-    fn decides(&self) -> Vec<(&'static str, String)> {
+    fn decides(&self, lang: Lang) -> Vec<(&'static str, String)> {
+        let w = words(lang);
         match self {
-            Entry::Fact(r) => vec![("fires when", r.when.source.trim().to_owned())],
+            Entry::Fact(r) => vec![(w.fires_when, r.when.source.trim().to_owned())],
             Entry::Log(r) => {
-                let mut out = vec![("matches", r.pattern.as_str().to_owned())];
+                let mut out = vec![(w.matches, r.pattern.as_str().to_owned())];
                 if let Some(x) = &r.exclude {
-                    out.push(("except lines matching", x.as_str().to_owned()));
+                    out.push((w.except_matching, x.as_str().to_owned()));
                 }
                 if r.min_count > 1 {
-                    let within = r
-                        .within_seconds
-                        .map_or(String::new(), |w| format!(" within {w} s"));
-                    out.push(("reported from", format!("{} events{within}", r.min_count)));
+                    let n = r.min_count;
+                    let threshold = match (lang, r.within_seconds) {
+                        (Lang::En, Some(s)) => format!("{n} events within {s} s"),
+                        (Lang::En, None) => format!("{n} events"),
+                        (Lang::ZhCn, Some(s)) => format!("{s} 秒内 {n} 个事件"),
+                        (Lang::ZhCn, None) => format!("{n} 个事件"),
+                    };
+                    out.push((w.reported_from, threshold));
                 }
                 out
             }
@@ -93,24 +100,36 @@ fn split_reference(reference: &str) -> (&str, Option<&str>) {
     }
 }
 
-const SECTIONS: [&str; 3] = ["What it does", "Why it matters", "When to ignore it"];
+fn sections(lang: Lang) -> [&'static str; 3] {
+    let w = words(lang);
+    [w.what_it_does, w.why_it_matters, w.when_to_ignore]
+}
 
 /// The rule for a terminal `width` columns wide. Prose is reflowed to fit;
 /// examples, predicates, patterns and URLs are printed whole.
-pub fn text(entry: Entry, width: usize) -> String {
+pub fn text(entry: Entry, width: usize, lang: Lang) -> String {
     let m = entry.meta();
+    let w = words(lang);
     let mut out = format!("{} {}\n", m.code, m.name);
-    out.push_str(&reflow(&m.title, width, ""));
+    out.push_str(&reflow(m.title_in(lang), width, ""));
     out.push_str(&format!(
-        "{} · {} · {}\ndefined at {}:{}\n",
-        m.category,
-        m.severity.as_str(),
-        entry.applies_to(),
+        "{} · {} · {}\n{} {}:{}\n",
+        // The category as --select takes it, or its Chinese name.
+        match lang {
+            Lang::En => m.category.clone(),
+            Lang::ZhCn => words::category(&m.category, lang),
+        },
+        words::severity(m.severity, lang),
+        entry.applies_to(lang),
+        w.defined_at,
         m.origin.file,
         m.origin.line
     ));
-    let doc = &m.doc;
-    for (heading, body) in SECTIONS.iter().zip([&doc.what, &doc.why, &doc.ignore]) {
+    let doc = m.doc_in(lang);
+    for (heading, body) in sections(lang)
+        .iter()
+        .zip([&doc.what, &doc.why, &doc.ignore])
+    {
         if let Some(body) = body {
             out.push_str(&format!("\n{heading}\n{}", reflow(body, width, "  ")));
         }
@@ -122,31 +141,38 @@ pub fn text(entry: Entry, width: usize) -> String {
         }
     };
     if let Some(bad) = &doc.example_bad {
-        code(&mut out, "Example", bad);
+        code(&mut out, w.example, bad);
     }
     if let Some(good) = &doc.example_good {
-        code(&mut out, "Use instead", good);
+        code(&mut out, w.use_instead, good);
     }
     if let Some(log) = &doc.example_log {
-        code(&mut out, "Example log lines", log);
+        code(&mut out, w.example_log, log);
     }
-    out.push_str("\nHow it decides\n");
-    for (label, code) in entry.decides() {
-        out.push_str(&format!("  {label}:\n    {code}\n"));
+    out.push_str(&format!("\n{}\n", w.how_it_decides));
+    let colon = lang.pick(":", "：");
+    for (label, code) in entry.decides(lang) {
+        out.push_str(&format!("  {label}{colon}\n    {code}\n"));
     }
     let params = entry.params();
     if !params.is_empty() {
-        out.push_str(&format!(
-            "\nParameters (set in virt-doctor.toml under [rules.{}])\n",
-            m.code
-        ));
+        out.push_str(&match lang {
+            Lang::En => format!(
+                "\nParameters (set in virt-doctor.toml under [rules.{}])\n",
+                m.code
+            ),
+            Lang::ZhCn => format!(
+                "\n参数（在 virt-doctor.toml 的 [rules.{}] 下设置）\n",
+                m.code
+            ),
+        });
         for p in params {
             out.push_str(&format!("  {} = {}\n", p.name, p.default));
             out.push_str(&reflow(&p.doc, width, "      "));
         }
     }
     if !m.references.is_empty() {
-        out.push_str("\nReferences\n");
+        out.push_str(&format!("\n{}\n", w.references));
         for r in &m.references {
             let (title, url) = split_reference(r);
             out.push_str(&crate::prose::wrap_hanging(title, width, "  - ", "    "));
@@ -223,45 +249,62 @@ fn anchor(m: &Meta) -> String {
 }
 
 /// One rule in Markdown, its heading at `level` (`###` in the reference).
-pub fn markdown(entry: Entry, level: usize) -> String {
+pub fn markdown(entry: Entry, level: usize, lang: Lang) -> String {
     let m = entry.meta();
+    let w = words(lang);
     let h = "#".repeat(level);
     let mut out = format!("{h} {} {}\n\n", m.code, m.name);
     out.push_str(&format!(
         "**{}**  \n*{} · {} · {}*\n",
-        markdown_prose(&m.title),
-        m.category,
-        m.severity.as_str(),
-        entry.applies_to()
+        markdown_prose(m.title_in(lang)),
+        match lang {
+            Lang::En => m.category.clone(),
+            Lang::ZhCn => words::category(&m.category, lang),
+        },
+        words::severity(m.severity, lang),
+        entry.applies_to(lang)
     ));
-    let doc = &m.doc;
-    for (heading, body) in SECTIONS.iter().zip([&doc.what, &doc.why, &doc.ignore]) {
+    let doc = m.doc_in(lang);
+    for (heading, body) in sections(lang)
+        .iter()
+        .zip([&doc.what, &doc.why, &doc.ignore])
+    {
         if let Some(body) = body {
             out.push_str(&format!("\n{h}# {heading}\n\n{}\n", markdown_prose(body)));
         }
     }
+    let colon = lang.pick(":", "：");
     if doc.example_bad.is_some() || doc.example_log.is_some() {
-        out.push_str(&format!("\n{h}# Example\n\n"));
+        out.push_str(&format!("\n{h}# {}\n\n", w.example));
     }
     if let Some(bad) = &doc.example_bad {
         out.push_str(&fence(bad));
     }
     if let Some(good) = &doc.example_good {
-        out.push_str(&format!("\nUse instead:\n\n{}", fence(good)));
+        out.push_str(&format!("\n{}{colon}\n\n{}", w.use_instead, fence(good)));
     }
     if let Some(log) = &doc.example_log {
-        out.push_str(&format!("Log lines it matches:\n\n```text\n{log}\n```\n"));
+        out.push_str(&format!(
+            "{}{colon}\n\n```text\n{log}\n```\n",
+            w.example_log
+        ));
     }
-    out.push_str(&format!("\n{h}# How it decides\n\n"));
-    for (label, code) in entry.decides() {
-        out.push_str(&format!("- {label}: {}\n", code_span(&code)));
+    out.push_str(&format!("\n{h}# {}\n\n", w.how_it_decides));
+    for (label, code) in entry.decides(lang) {
+        out.push_str(&format!("- {label}{colon} {}\n", code_span(&code)));
     }
     let params = entry.params();
     if !params.is_empty() {
-        out.push_str(&format!(
-            "\n{h}# Parameters\n\nSet in `virt-doctor.toml` under `[rules.{}]`.\n\n| name | default | meaning |\n|---|---|---|\n",
-            m.code
-        ));
+        out.push_str(&match lang {
+            Lang::En => format!(
+                "\n{h}# Parameters\n\nSet in `virt-doctor.toml` under `[rules.{}]`.\n\n| name | default | meaning |\n|---|---|---|\n",
+                m.code
+            ),
+            Lang::ZhCn => format!(
+                "\n{h}# 参数\n\n在 `virt-doctor.toml` 的 `[rules.{}]` 下设置。\n\n| 名称 | 默认值 | 含义 |\n|---|---|---|\n",
+                m.code
+            ),
+        });
         for p in params {
             out.push_str(&format!(
                 "| `{}` | `{}` | {} |\n",
@@ -274,7 +317,7 @@ pub fn markdown(entry: Entry, level: usize) -> String {
         }
     }
     if !m.references.is_empty() {
-        out.push_str(&format!("\n{h}# References\n\n"));
+        out.push_str(&format!("\n{h}# {}\n\n", w.references));
         for r in &m.references {
             match split_reference(r) {
                 (title, Some(url)) => out.push_str(&format!(
@@ -290,26 +333,37 @@ pub fn markdown(entry: Entry, level: usize) -> String {
 
 /// Every rule of `catalog` as one Markdown page: an index, then the rules
 /// by category.
-pub fn reference(catalog: &Catalog) -> String {
+pub fn reference(catalog: &Catalog, lang: Lang) -> String {
     let fact = catalog.rules.len();
     let log = catalog.log_rules.len();
-    let mut out = String::from(
-        "# Rules reference\n\n\
-         <!-- Written by `virt-doctor rules doc > docs/rules-reference.md` from the rule files; \
-         edit those, not this page (a test keeps the two in step). -->\n\n",
-    );
-    out.push_str(&format!(
-        "{fact} rules over a host's configuration and state and {log} over its logs. \
-         `virt-doctor rules show CODE` prints any of them in a terminal; \
-         [rules.md](rules.md) explains how to write your own.\n\n"
-    ));
+    let mut out = match lang {
+        Lang::En => format!(
+            "# Rules reference\n\n\
+             <!-- Written by `virt-doctor rules doc > docs/rules-reference.md` from the rule files; \
+             edit those, not this page (a test keeps the two in step). -->\n\n\
+             {fact} rules over a host's configuration and state and {log} over its logs. \
+             `virt-doctor rules show CODE` prints any of them in a terminal; \
+             [rules.md](rules.md) explains how to write your own.\n\n"
+        ),
+        Lang::ZhCn => format!(
+            "# 规则参考\n\n\
+             <!-- 由 `virt-doctor rules doc --lang zh-CN > docs/rules-reference.zh-CN.md` 从规则文件生成；\
+             请修改规则文件，而不是本页（有测试保证两者一致）。 -->\n\n\
+             {fact} 条规则检查主机的配置和状态，{log} 条规则检查日志。\
+             `virt-doctor rules show CODE --lang zh-CN` 在终端中显示任意一条；\
+             编写自己的规则见 [rules.md](rules.md)。\n\n"
+        ),
+    };
     let mut categories: Vec<&str> = CATEGORIES.to_vec();
     for e in catalog.entries() {
         if !categories.contains(&e.meta().category.as_str()) {
             categories.push(&e.meta().category);
         }
     }
-    out.push_str("| code | name | severity | title |\n|---|---|---|---|\n");
+    out.push_str(lang.pick(
+        "| code | name | severity | title |\n|---|---|---|---|\n",
+        "| 代码 | 名称 | 级别 | 标题 |\n|---|---|---|---|\n",
+    ));
     for category in &categories {
         for e in catalog.entries().filter(|e| e.meta().category == *category) {
             let m = e.meta();
@@ -318,8 +372,8 @@ pub fn reference(catalog: &Catalog) -> String {
                 m.code,
                 anchor(m),
                 m.name,
-                m.severity.as_str(),
-                markdown_prose(&m.title).replace('|', "\\|")
+                words::severity(m.severity, lang),
+                markdown_prose(m.title_in(lang)).replace('|', "\\|")
             ));
         }
     }
@@ -331,26 +385,13 @@ pub fn reference(catalog: &Catalog) -> String {
         if entries.is_empty() {
             continue;
         }
-        out.push_str(&format!("\n## {}\n", heading_of(category)));
+        out.push_str(&format!("\n## {}\n", words::category(category, lang)));
         for e in entries {
             out.push('\n');
-            out.push_str(&markdown(e, 3));
+            out.push_str(&markdown(e, 3, lang));
         }
     }
     out
-}
-
-/// `CPU`, `NUMA`, `Memory`: how a category is written as a heading.
-pub fn heading_of(category: &str) -> String {
-    match category {
-        "cpu" | "numa" => category.to_uppercase(),
-        _ => {
-            let mut c = category.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        }
-    }
 }
 
 #[cfg(test)]
@@ -381,9 +422,10 @@ mod tests {
 
     #[test]
     fn headings_keep_acronyms() {
-        assert_eq!(heading_of("cpu"), "CPU");
-        assert_eq!(heading_of("numa"), "NUMA");
-        assert_eq!(heading_of("memory"), "Memory");
+        assert_eq!(words::category("cpu", Lang::En), "CPU");
+        assert_eq!(words::category("numa", Lang::ZhCn), "NUMA");
+        assert_eq!(words::category("memory", Lang::En), "Memory");
+        assert_eq!(words::category("memory", Lang::ZhCn), "内存");
     }
 
     #[test]
@@ -393,7 +435,7 @@ mod tests {
             let m = e.meta();
             // What is printed whole: predicates, patterns, examples, the
             // indented (code) lines of the prose, URLs, the file name.
-            let mut whole: Vec<String> = e.decides().into_iter().map(|(_, c)| c).collect();
+            let mut whole: Vec<String> = e.decides(Lang::En).into_iter().map(|(_, c)| c).collect();
             for text in [&m.doc.what, &m.doc.why, &m.doc.ignore]
                 .into_iter()
                 .chain([&m.doc.example_bad, &m.doc.example_good, &m.doc.example_log])
@@ -401,7 +443,7 @@ mod tests {
             {
                 whole.extend(text.lines().map(|l| l.trim().to_owned()));
             }
-            let t = text(e, 80);
+            let t = text(e, 80, Lang::En);
             for line in t.lines() {
                 let trimmed = line.trim();
                 let verbatim = whole.iter().any(|w| w == trimmed)

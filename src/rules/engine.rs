@@ -17,6 +17,7 @@ use super::expr::{display, root_context, serialize_to_cel, to_cel};
 use crate::config::Config;
 use crate::facts::Facts;
 use crate::findings::{Evidence, Finding};
+use crate::lang::Lang;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleError {
@@ -176,27 +177,46 @@ pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation
 }
 
 fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
-    let mut root = root_context();
-    root.add_variable_from_value("host", bound.host.clone());
-    root.add_variable_from_value("derived", bound.derived.clone());
-    root.add_variable_from_value("domains", bound.domains_value.clone());
-    root.add_variable_from_value("sources", bound.sources.clone());
-    root.add_variable_from_value("capture", bound.capture.clone());
+    // Titles, messages and fixes are written in the report's language;
+    // subjects and evidence are data, the same in every language (a
+    // finding is matched across runs by rule and subject), so they are
+    // rendered in English.
+    let root_of = |lang: Lang| {
+        let mut root = root_context(lang);
+        root.add_variable_from_value("host", bound.host.clone());
+        root.add_variable_from_value("derived", bound.derived.clone());
+        root.add_variable_from_value("domains", bound.domains_value.clone());
+        root.add_variable_from_value("sources", bound.sources.clone());
+        root.add_variable_from_value("capture", bound.capture.clone());
+        root
+    };
+    let root = root_of(config.lang);
+    let english = (config.lang != Lang::En).then(|| root_of(Lang::En));
     let mut out = Evaluation::default();
     for rule in rules {
+        let params = params(rule, config);
         let mut rule_ctx = root.new_inner_scope();
-        rule_ctx.add_variable_from_value("params", params(rule, config));
+        rule_ctx.add_variable_from_value("params", params.clone());
+        let mut rule_english = english.as_ref().map(|e| e.new_inner_scope());
+        if let Some(e) = rule_english.as_mut() {
+            e.add_variable_from_value("params", params);
+        }
         for subject in subjects(rule.scope, &bound.host, &bound.domains) {
             let mut ctx = rule_ctx.new_inner_scope();
+            let mut data_ctx = rule_english.as_ref().map(|e| e.new_inner_scope());
             for (k, v) in &subject.bindings {
                 ctx.add_variable_from_value(*k, v.clone());
+                if let Some(e) = data_ctx.as_mut() {
+                    e.add_variable_from_value(*k, v.clone());
+                }
             }
-            match check(rule, &ctx, subject.domain) {
+            let data = data_ctx.as_ref().unwrap_or(&ctx);
+            match check(rule, &ctx, data, subject.domain, config.lang) {
                 Ok(Some(f)) => out.findings.push(f),
                 Ok(None) => {}
                 Err(e) => out.errors.push(RuleError {
                     rule: rule.code.clone(),
-                    subject: rule.subject.render(&ctx).unwrap_or_else(|_| "?".into()),
+                    subject: rule.subject.render(data).unwrap_or_else(|_| "?".into()),
                     message: e,
                 }),
             }
@@ -220,7 +240,16 @@ fn params(rule: &Rule, config: &Config) -> Value {
     to_cel(&serde_json::Value::Object(map))
 }
 
-fn check(rule: &Rule, ctx: &Context, domain: Option<String>) -> Result<Option<Finding>, String> {
+/// The finding of `rule` on one subject, if its predicate holds: texts
+/// from `ctx` (the report's language), subject and evidence from `data`
+/// (English).
+fn check(
+    rule: &Rule,
+    ctx: &Context,
+    data: &Context,
+    domain: Option<String>,
+    lang: Lang,
+) -> Result<Option<Finding>, String> {
     if !rule.when.truth(ctx)? {
         return Ok(None);
     }
@@ -243,11 +272,11 @@ fn check(rule: &Rule, ctx: &Context, domain: Option<String>) -> Result<Option<Fi
         evidence.push(Evidence {
             path,
             line,
-            text: spec.text.render(ctx)?,
+            text: spec.text.render(data)?,
         });
     }
     if evidence.is_empty() {
-        evidence.extend(default_evidence(rule.scope, ctx)?);
+        evidence.extend(default_evidence(rule.scope, data)?);
     }
     Ok(Some(Finding {
         rule: rule.code.clone(),
@@ -255,10 +284,10 @@ fn check(rule: &Rule, ctx: &Context, domain: Option<String>) -> Result<Option<Fi
         category: rule.category.clone(),
         severity: rule.severity,
         domain,
-        subject: rule.subject.render(ctx)?,
-        title: rule.title.clone(),
-        message: rule.message.render(ctx)?,
-        fix: rule.fix.render(ctx)?.trim_end().to_owned(),
+        subject: rule.subject.render(data)?,
+        title: rule.title_in(lang).to_owned(),
+        message: rule.message.get(lang).render(ctx)?,
+        fix: rule.fix.get(lang).render(ctx)?.trim_end().to_owned(),
         evidence,
         references: rule.references.clone(),
         events: None,

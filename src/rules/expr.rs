@@ -10,6 +10,7 @@
 //! Templates (`message`, `fix`, evidence text) are text with `{expr}`
 //! holes, each a CEL expression; `{{` and `}}` are literal braces.
 
+use crate::lang::Lang;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -186,7 +187,11 @@ fn format_float(f: f64) -> String {
 ///   fixed order (the interpreter keeps maps in hash tables), so text built
 ///   from a map's keys sorts them first, or a report would change from one
 ///   run to the next.
-pub fn root_context() -> Context<'static> {
+///
+/// In Simplified Chinese (`lang`), which has no plural: `plural(n, '个节点')`
+/// is `"2 个节点"`, `noun` the word as given, `times(n)` `"2 次"`, and
+/// `more` `" 等另外 7 项"`.
+pub fn root_context(lang: Lang) -> Context<'static> {
     let mut ctx = Context::default();
     ctx.add_function(
         "sort",
@@ -215,28 +220,23 @@ pub fn root_context() -> Context<'static> {
     );
     ctx.add_function(
         "plural",
-        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
-            let (n, word) = counted_word(&args)?;
+        move |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let (n, word) = counted_word(&args, lang)?;
             Ok(Value::String(Arc::new(format!("{n} {word}"))))
         },
     );
     ctx.add_function(
         "noun",
-        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
-            let (_, word) = counted_word(&args)?;
+        move |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let (_, word) = counted_word(&args, lang)?;
             Ok(Value::String(Arc::new(word)))
         },
     );
     ctx.add_function(
         "times",
-        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
-            let text = match count_of(args.first())? {
-                Some(1) => "once".to_owned(),
-                Some(2) => "twice".to_owned(),
-                Some(n) => format!("{n} times"),
-                None => "- times".to_owned(),
-            };
-            Ok(Value::String(Arc::new(text)))
+        move |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+            let n = count_of(args.first())?;
+            Ok(Value::String(Arc::new(times(n, lang))))
         },
     );
     ctx.add_function(
@@ -307,7 +307,7 @@ pub fn root_context() -> Context<'static> {
     );
     ctx.add_function(
         "more",
-        |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
+        move |Arguments(args): Arguments| -> Result<Value, ExecutionError> {
             // `more(list, n)` counts the list; `more(total, n)` takes the
             // count (for lists the facts keep only the first entries of).
             let total = match args.first() {
@@ -317,9 +317,10 @@ pub fn root_context() -> Context<'static> {
                 _ => None,
             };
             let text = match (total, args.get(1)) {
-                (Some(total), Some(Value::Int(n))) if total > *n => {
-                    format!(" and {} more", total - n)
-                }
+                (Some(total), Some(Value::Int(n))) if total > *n => match lang {
+                    Lang::En => format!(" and {} more", total - n),
+                    Lang::ZhCn => format!(" 等另外 {} 项", total - n),
+                },
                 _ => String::new(),
             };
             Ok(Value::String(Arc::new(text)))
@@ -358,16 +359,30 @@ fn count_of(v: Option<&Value>) -> Result<Option<i64>, ExecutionError> {
     }
 }
 
+/// `once`, `twice`, `3 times`; `1 次`, `3 次`.
+pub fn times(n: Option<i64>, lang: Lang) -> String {
+    match (lang, n) {
+        (Lang::En, Some(1)) => "once".to_owned(),
+        (Lang::En, Some(2)) => "twice".to_owned(),
+        (Lang::En, Some(n)) => format!("{n} times"),
+        (Lang::En, None) => "- times".to_owned(),
+        (Lang::ZhCn, Some(n)) => format!("{n} 次"),
+        (Lang::ZhCn, None) => "- 次".to_owned(),
+    }
+}
+
 /// `(n, word)` for `plural`/`noun`: the singular for exactly one, else the
-/// given plural or the singular with an `s`. An unknown count shows as
-/// `-`, as null values do everywhere in rule text.
-fn counted_word(args: &[Value]) -> Result<(String, String), ExecutionError> {
+/// given plural or the singular with an `s` (in Chinese, the word as
+/// given). An unknown count shows as `-`, as null values do everywhere in
+/// rule text.
+fn counted_word(args: &[Value], lang: Lang) -> Result<(String, String), ExecutionError> {
     let n = count_of(args.first())?;
     let singular = match args.get(1) {
         Some(Value::String(s)) => s.to_string(),
         _ => return Err(ExecutionError::MissingArgumentOrTarget),
     };
     let word = match (n, args.get(2)) {
+        _ if lang == Lang::ZhCn => singular,
         (Some(1), _) => singular,
         (_, Some(Value::String(p))) => p.to_string(),
         _ => format!("{singular}s"),
@@ -563,7 +578,7 @@ mod tests {
     use super::*;
 
     fn ctx_with(json: serde_json::Value) -> Context<'static> {
-        let mut ctx = root_context();
+        let mut ctx = root_context(Lang::En);
         if let serde_json::Value::Object(o) = json {
             for (k, v) in o {
                 ctx.add_variable_from_value(k, to_cel(&v));
@@ -635,7 +650,7 @@ mod semantics {
 
     #[test]
     fn guards_short_circuit() {
-        let mut ctx = root_context();
+        let mut ctx = root_context(Lang::En);
         ctx.add_variable_from_value(
             "x",
             to_cel(&serde_json::json!({"a": null, "m": {"k": "60"}, "l": [1, 2]})),

@@ -281,6 +281,23 @@ pub enum Status {
     Malformed,
 }
 
+impl Status {
+    /// As a report says it: `malformed`, `格式错误`.
+    pub fn word(self, lang: crate::lang::Lang) -> &'static str {
+        use crate::lang::Lang::{En, ZhCn};
+        match (self, lang) {
+            (Status::Ok, En) => "ok",
+            (Status::Missing, En) => "missing",
+            (Status::Unreadable, En) => "unreadable",
+            (Status::Malformed, En) => "malformed",
+            (Status::Ok, ZhCn) => "正常",
+            (Status::Missing, ZhCn) => "缺失",
+            (Status::Unreadable, ZhCn) => "无法读取",
+            (Status::Malformed, ZhCn) => "格式错误",
+        }
+    }
+}
+
 /// How one source fared; serialised as `sources[]` in the facts.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceStatus {

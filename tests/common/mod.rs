@@ -145,6 +145,11 @@ pub fn run(args: &[&str]) -> std::process::Output {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .env_remove("COLUMNS")
+        // English, whatever the caller's locale (tests/translations.rs
+        // sets it where the language is what is tested).
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .output()
         .expect("virt-doctor runs")
 }
