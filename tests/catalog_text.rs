@@ -1,11 +1,12 @@
 //! The words of the built-in catalog, as a person reads them in a report:
 //! every prose field of every rule file under rules/ (title, message, fix,
-//! subject, evidence text, and the docs: what, why, ignore, examples). Counts are written with
-//! `plural`/`noun`/`times`, never as "1 time(s)"; every rule cites public
-//! documents as `Title URL`, never the notes it was researched from. And one rule
-//! about the expressions' shape: no per-domain rule walks every domain.
+//! subject, evidence text, and the docs: what, why, ignore, examples).
+//! Counts are written with `plural`/`noun`/`times`, never as "1 time(s)";
+//! every rule cites public documents as `Title URL`, never the notes it was
+//! researched from. And one rule about the expressions' shape: no
+//! per-domain rule walks every domain.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 /// Fields a report, `rules show` or a SARIF consumer shows to people.
 /// (`references` too, checked below as a list.)
@@ -54,24 +55,9 @@ fn names_a_note_code(text: &str) -> Option<String> {
     .map(|m| m.as_str().to_owned())
 }
 
-fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rule_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn no_rule_text_hedges_its_counts_or_names_the_research_notes() {
-    let mut files = Vec::new();
-    rule_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
-        &mut files,
-    );
+    let files = common::rule_files();
     assert!(files.len() >= 8, "{files:?}");
     let title_url = regex::Regex::new(r" https?://\S+$").unwrap();
     let mut problems = Vec::new();
@@ -162,11 +148,7 @@ const PER_DOMAIN_SCOPES: &[&str] = &["domain", "disk", "interface"];
 /// once in the facts instead.
 #[test]
 fn no_per_domain_rule_walks_every_domain() {
-    let mut files = Vec::new();
-    rule_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
-        &mut files,
-    );
+    let files = common::rule_files();
     let walk = regex::Regex::new(r"\bdomains\s*\.").unwrap();
     let mut problems = Vec::new();
     let mut checked = 0;

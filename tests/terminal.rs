@@ -4,43 +4,13 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use common::{stderr, stdout};
+use common::{run_env, scenario_hosts, stderr, stdout};
 use virt_doctor::prose::width_of;
 
-/// Every scenario host with findings (they have an expected.json).
-fn scenario_hosts() -> Vec<PathBuf> {
-    let mut hosts: Vec<PathBuf> = std::fs::read_dir(common::fixture("hosts"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    hosts.sort();
-    assert!(hosts.len() >= 12, "{hosts:?}");
-    hosts
-}
-
-/// `virt-doctor ARGS` with the environment given, stdout piped.
-fn run_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_virt-doctor"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("COLUMNS")
-        .env_remove("NO_COLOR")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("LANG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
 fn findings(host: &str) -> Vec<serde_json::Value> {
-    let o = run_with(&["analyze", host, "--format", "json"], &[]);
+    let o = run_env(&["analyze", host, "--format", "json"], &[]);
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     r["findings"].as_array().unwrap().clone()
 }
@@ -69,7 +39,7 @@ fn at_80_columns_fixes_are_whole_and_nothing_else_is_wider() {
             if verbose {
                 args.push("-v");
             }
-            let table = stdout(&run_with(&args, &[("COLUMNS", "80")]));
+            let table = stdout(&run_env(&args, &[("COLUMNS", "80")]));
             let lines: Vec<&str> = table.lines().collect();
             for fix in &fixes {
                 assert!(
@@ -95,7 +65,7 @@ fn at_80_columns_fixes_are_whole_and_nothing_else_is_wider() {
 fn the_width_follows_columns_and_is_80_in_a_pipe() {
     let host = "fixtures/hosts/storage";
     let widest = |env: &[(&str, &str)]| {
-        stdout(&run_with(&["analyze", host], env))
+        stdout(&run_env(&["analyze", host], env))
             .lines()
             .filter(|l| !l.starts_with("    "))
             .map(width_of)
@@ -126,11 +96,11 @@ fn concise_prints_exactly_one_line_per_finding() {
                 )
             })
             .collect();
-        let o = run_with(&["analyze", host, "--format", "concise"], &[]);
+        let o = run_env(&["analyze", host, "--format", "concise"], &[]);
         let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
         assert_eq!(lines, expected, "{host}");
     }
-    let o = run_with(
+    let o = run_env(
         &[
             "analyze",
             "fixtures/hosts/healthy-2node",
@@ -149,7 +119,7 @@ fn concise_prints_exactly_one_line_per_finding() {
 #[test]
 fn fix_first_lists_what_matters_most_in_a_screen() {
     let host = "fixtures/hosts/storage";
-    let table = stdout(&run_with(&["analyze", host], &[]));
+    let table = stdout(&run_env(&["analyze", host], &[]));
     assert!(table.starts_with("Fix first\n─────────\n"), "{table}");
     let section: Vec<&str> = table
         .lines()
@@ -210,10 +180,7 @@ fn fix_first_lists_what_matters_most_in_a_screen() {
 /// The summary counts by severity and names who has the most findings.
 #[test]
 fn the_summary_names_who_has_the_most_findings() {
-    let table = stdout(&run_with(
-        &["analyze", "fixtures/hosts/hotsos-compute"],
-        &[],
-    ));
+    let table = stdout(&run_env(&["analyze", "fixtures/hosts/hotsos-compute"], &[]));
     let summary: String = table
         .lines()
         .rev()
@@ -290,20 +257,20 @@ fn lists_and_fact_tables_fit_80_columns() {
             "table",
         ],
     ] {
-        let out = stdout(&run_with(&args, &[("COLUMNS", "80")]));
+        let out = stdout(&run_env(&args, &[("COLUMNS", "80")]));
         assert!(out.lines().count() > 10, "{args:?}");
         for line in out.lines() {
             assert!(width_of(line) <= 80, "{args:?}: {line}");
         }
     }
-    let list = stdout(&run_with(&["rules", "list"], &[]));
+    let list = stdout(&run_env(&["rules", "list"], &[]));
     assert!(
         list.contains(
             "\n  DISK003  warning   Disk cache mode `writeback` double-caches in host memory\n"
         ),
         "{list}"
     );
-    let facts = stdout(&run_with(
+    let facts = stdout(&run_env(
         &["facts", "fixtures/hosts/hugepages", "--format", "table"],
         &[],
     ));
@@ -320,20 +287,20 @@ fn lists_and_fact_tables_fit_80_columns() {
 fn color_global_flags_and_the_british_spelling() {
     let host = "fixtures/hosts/hotsos-compute";
     let esc = |o: &std::process::Output| stdout(o).contains('\x1b');
-    assert!(!esc(&run_with(&["analyze", host], &[])), "piped: no colour");
-    assert!(esc(&run_with(&["analyze", host, "--color", "always"], &[])));
-    assert!(esc(&run_with(&["--color", "always", "analyze", host], &[])));
-    assert!(!esc(&run_with(&["analyze", host, "--color", "never"], &[])));
-    let plain = stdout(&run_with(&["analyze", host], &[]));
-    let coloured = stdout(&run_with(&["analyze", host, "--color", "always"], &[]));
+    assert!(!esc(&run_env(&["analyze", host], &[])), "piped: no colour");
+    assert!(esc(&run_env(&["analyze", host, "--color", "always"], &[])));
+    assert!(esc(&run_env(&["--color", "always", "analyze", host], &[])));
+    assert!(!esc(&run_env(&["analyze", host, "--color", "never"], &[])));
+    let plain = stdout(&run_env(&["analyze", host], &[]));
+    let coloured = stdout(&run_env(&["analyze", host, "--color", "always"], &[]));
     let stripped = regex::Regex::new("\x1b\\[[0-9;]*m")
         .unwrap()
         .replace_all(&coloured, "")
         .into_owned();
     assert_eq!(stripped, plain, "colour changes nothing but colour");
 
-    let before = stdout(&run_with(&["-v", "analyse", host], &[]));
-    let after = stdout(&run_with(&["analyze", host, "-v"], &[]));
+    let before = stdout(&run_env(&["-v", "analyse", host], &[]));
+    let after = stdout(&run_env(&["analyze", host, "-v"], &[]));
     assert_eq!(before, after);
     assert!(before.contains("\n  evidence:\n"), "{before}");
 }
@@ -356,7 +323,7 @@ fn lint_walks_a_directory_and_says_what_it_skipped_in_one_line() {
     by_file.extend(files.iter().map(String::as_str));
     by_file.extend(["--format", "json"]);
     let of = |args: &[&str]| {
-        let o = run_with(args, &[]);
+        let o = run_env(args, &[]);
         let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         common::rules_and_subjects(&r)
     };
@@ -364,7 +331,7 @@ fn lint_walks_a_directory_and_says_what_it_skipped_in_one_line() {
     assert!(!walked.is_empty());
     assert_eq!(walked, of(&by_file));
 
-    let o = run_with(&["lint", dir], &[]);
+    let o = run_env(&["lint", dir], &[]);
     // With no host, the summary names what was linted.
     assert!(
         stdout(&o).contains(" on fixtures/hosts/storage/etc/libvirt/qemu ("),
@@ -378,12 +345,12 @@ fn lint_walks_a_directory_and_says_what_it_skipped_in_one_line() {
         notice[0].ends_with("rules need host facts and were skipped (-v lists them); give --host SNAPSHOT to run them"),
         "{notice:?}"
     );
-    let listed = stderr(&run_with(&["lint", dir, "-v"], &[]));
+    let listed = stderr(&run_env(&["lint", dir, "-v"], &[]));
     assert!(listed.contains(" skipped (CPU001, CPU002, "), "{listed}");
     assert!(!listed.contains("VD003"), "{listed}");
 
     let empty = tempfile::tempdir().unwrap();
-    let o = run_with(&["lint", empty.path().to_str().unwrap()], &[]);
+    let o = run_env(&["lint", empty.path().to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("no *.xml files in this directory"),
@@ -395,11 +362,11 @@ fn lint_walks_a_directory_and_says_what_it_skipped_in_one_line() {
 /// A manual page per subcommand, as `git help` has them.
 #[test]
 fn every_subcommand_has_a_manual_page() {
-    let page = stdout(&run_with(&["man", "analyze"], &[]));
+    let page = stdout(&run_env(&["man", "analyze"], &[]));
     assert!(page.contains(".TH virt-doctor-analyze 1"), "{page}");
     assert!(page.contains("fail\\-on"), "{page}");
     let dir = tempfile::tempdir().unwrap();
-    let o = run_with(&["man", "--dir", dir.path().to_str().unwrap()], &[]);
+    let o = run_env(&["man", "--dir", dir.path().to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut pages: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -416,7 +383,7 @@ fn every_subcommand_has_a_manual_page() {
     ] {
         assert!(pages.iter().any(|p| p == expected), "{pages:?}");
     }
-    let o = run_with(&["man", "nosuch"], &[]);
+    let o = run_env(&["man", "nosuch"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("no subcommand `nosuch`"),
@@ -429,7 +396,7 @@ fn every_subcommand_has_a_manual_page() {
 /// they are now.
 #[test]
 fn the_rules_reference_is_in_step_with_the_rules() {
-    let generated = stdout(&run_with(&["rules", "doc"], &[]));
+    let generated = stdout(&run_env(&["rules", "doc"], &[]));
     let committed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/docs/rules-reference.md"
@@ -465,10 +432,7 @@ fn the_readme_shows_the_demo_as_it_really_looks() {
         .expect("README shows the triage view")
         + 4;
     let block = &readme[start..start + readme[start..].find("```").unwrap()];
-    let real = stdout(&run_with(
-        &["analyze", "fixtures/hosts/hotsos-compute"],
-        &[],
-    ));
+    let real = stdout(&run_env(&["analyze", "fixtures/hosts/hotsos-compute"], &[]));
     let mut lines = real.lines();
     for shown in block.lines().filter(|l| *l != "...") {
         assert!(
@@ -476,7 +440,7 @@ fn the_readme_shows_the_demo_as_it_really_looks() {
             "README line not in the real output (or out of order): {shown:?}\n{real}"
         );
     }
-    let concise = stdout(&run_with(
+    let concise = stdout(&run_env(
         &[
             "analyze",
             "fixtures/hosts/hotsos-compute",

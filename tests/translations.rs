@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use common::{stderr, stdout};
 use virt_doctor::prose::width_of;
 use virt_doctor::rules::expr::Template;
@@ -33,42 +30,13 @@ fn has_prose(fix: &str) -> bool {
         .any(|l| !l.starts_with([' ', '\t']) && l.chars().any(char::is_alphabetic))
 }
 
-/// virt-doctor with a locale environment (and nothing else of the
-/// caller's that could change it).
+/// virt-doctor with a locale environment and nothing of the caller's.
 fn run_in(env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_virt-doctor"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    for var in [
-        "LANG",
-        "LANGUAGE",
-        "LC_ALL",
-        "LC_MESSAGES",
-        "LC_CTYPE",
-        "COLUMNS",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    common::run_env(args, env)
 }
 
 const ZH: &[(&str, &str)] = &[("LANG", "zh_CN.UTF-8")];
 const C: &[(&str, &str)] = &[("LANG", "C.UTF-8")];
-
-fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rule_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-}
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
@@ -84,11 +52,7 @@ fn params_of(text: &str) -> Vec<String> {
 
 #[test]
 fn every_rule_speaks_both_languages_with_the_same_commands() {
-    let mut files = Vec::new();
-    rule_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
-        &mut files,
-    );
+    let files = common::rule_files();
     let mut problems = Vec::new();
     let mut checked = 0;
     for file in &files {
@@ -144,15 +108,10 @@ fn every_rule_speaks_both_languages_with_the_same_commands() {
 }
 
 fn scenario_hosts() -> Vec<String> {
-    let mut hosts: Vec<String> = std::fs::read_dir(common::fixture("hosts"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("expected.json").is_file())
+    common::scenario_hosts()
+        .iter()
         .map(|p| p.display().to_string())
-        .collect();
-    hosts.sort();
-    hosts
+        .collect()
 }
 
 fn findings(env: &[(&str, &str)], host: &str) -> Vec<serde_json::Value> {

@@ -178,3 +178,60 @@ pub fn tarball_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
         })
         .collect()
 }
+
+/// `virt-doctor ARGS` in the repository root with only the environment
+/// given deciding width, colour and language (the caller's COLUMNS,
+/// NO_COLOR and locale are removed), stdout piped.
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_virt-doctor"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for var in [
+        "COLUMNS",
+        "NO_COLOR",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_MESSAGES",
+        "LC_CTYPE",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("virt-doctor runs")
+}
+
+/// Every rule file of the built-in catalog (`rules/**/*.toml`), sorted.
+pub fn rule_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &mut out,
+    );
+    out.sort();
+    out
+}
+
+/// Every scenario host with a golden file (`fixtures/hosts/*/expected.json`).
+pub fn scenario_hosts() -> Vec<PathBuf> {
+    let mut hosts: Vec<PathBuf> = std::fs::read_dir(fixture("hosts"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
+    hosts.sort();
+    assert!(hosts.len() >= 12, "{hosts:?}");
+    hosts
+}
