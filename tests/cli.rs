@@ -831,3 +831,38 @@ fn a_pool_kept_for_a_shut_off_domain_is_not_idle() {
     let after = common::rules_and_subjects(&common::analyze_selected(root, "MEM006"));
     assert_eq!(after, vec![]);
 }
+
+/// CPU009 judges `<shares>` by the version of the host's cpu controller.
+/// `proc/cgroups` exists under both versions: with the cpu controller in
+/// hierarchy 0 the host is on cgroup v2, where a weight of 1 is valid, and
+/// must not be told its domain fails to start. cpu-contention's app04
+/// (`<shares>1</shares>`) with each host's real table.
+#[test]
+fn shares_are_judged_by_the_cpu_controllers_cgroup_version() {
+    let app04 = std::fs::read(common::fixture(
+        "hosts/cpu-contention/etc/libvirt/qemu/app04.xml",
+    ))
+    .unwrap();
+    let host = |proc_cgroups: &str| {
+        let dir = common::snapshot_with(&[
+            ("etc/libvirt/qemu/app04.xml", &app04),
+            ("proc/cgroups", proc_cgroups.as_bytes()),
+        ]);
+        let r = common::analyze_selected(dir.path(), "CPU009");
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let unified = "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t0\t98\t1\ncpu\t0\t98\t1\nmemory\t0\t98\t1\n";
+    assert_eq!(host(unified), Vec::<String>::new());
+    let legacy = "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t6\t1\t1\ncpu\t3\t74\t1\nmemory\t9\t120\t1\n";
+    let found = host(legacy);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].contains("outside the 2..262144 that cgroup v1 accepts"),
+        "{found:?}"
+    );
+}

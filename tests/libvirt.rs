@@ -16,17 +16,7 @@ fn node_uri() -> String {
 /// (rule, subject) of every finding in a JSON report.
 fn findings(json: &str) -> BTreeSet<(String, String)> {
     let report: serde_json::Value = serde_json::from_str(json).expect("JSON report");
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["subject"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    common::rules_and_subjects(&report).into_iter().collect()
 }
 
 fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {

@@ -95,6 +95,9 @@ pub struct Host {
     pub kvm: Option<runtime::KvmFacts>,
     /// Enabled cgroup controllers; null when not captured.
     pub cgroup_controllers: Option<Vec<String>>,
+    /// The cgroup version (1 or 2) of the `cpu` controller, through which
+    /// libvirt applies `<cputune><shares>`; null when not captured.
+    pub cgroup_cpu_version: Option<u8>,
     /// Number of IOMMU groups; null when `sys/kernel/iommu_groups` was not
     /// captured (0 means the IOMMU is off).
     pub iommu_groups: Option<usize>,
@@ -267,6 +270,7 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
             .cgroup_controllers
             .as_ref()
             .map(|c| c.iter().cloned().collect()),
+        cgroup_cpu_version: data.cgroup_cpu_version,
         iommu_groups: match (&data.iommu_groups, data.iommu_group_count) {
             (Some(g), Some(n)) => Some(g.len().max(n)),
             (Some(g), None) => Some(g.len()),

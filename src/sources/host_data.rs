@@ -79,6 +79,8 @@ pub struct HostData {
     pub samples: BTreeMap<u32, Sample>,
     /// Enabled cgroup controllers (v2 `cgroup.controllers`, else v1).
     pub cgroup_controllers: Option<std::collections::BTreeSet<String>>,
+    /// The cgroup version of the `cpu` controller (1 or 2).
+    pub cgroup_cpu_version: Option<u8>,
     /// IOMMU group numbers (`sys/kernel/iommu_groups/<n>`).
     pub iommu_groups: Option<std::collections::BTreeSet<u32>>,
     /// How many IOMMU groups a capture counted: the only way to say "the

@@ -12,6 +12,12 @@ fn keep<T>(slot: &mut Option<T>, parsed: Parsed<T>) -> Vec<Problem> {
     parsed.problems
 }
 
+fn keep_cgroups(h: &mut HostData, parsed: Parsed<parse::cgroups::Cgroups>) -> Vec<Problem> {
+    h.cgroup_controllers = Some(parsed.value.controllers);
+    h.cgroup_cpu_version = parsed.value.cpu_version;
+    parsed.problems
+}
+
 /// Like [`keep`] for parsers whose value is itself optional.
 fn keep_opt<T>(slot: &mut Option<T>, parsed: Parsed<Option<T>>) -> Vec<Problem> {
     if parsed.value.is_some() {
@@ -682,11 +688,11 @@ pub fn sample_vcpu_schedstat(i: &Input, h: &mut HostData) -> Vec<Problem> {
 }
 
 pub fn cgroup_v2(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    keep(&mut h.cgroup_controllers, parse::cgroups::parse_v2(i.text))
+    keep_cgroups(h, parse::cgroups::parse_v2(i.text))
 }
 
 pub fn cgroup_v1(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    keep(&mut h.cgroup_controllers, parse::cgroups::parse_v1(i.text))
+    keep_cgroups(h, parse::cgroups::parse_v1(i.text))
 }
 
 /// `sys/kernel/iommu_groups/<n>/type`: the group exists.
