@@ -58,7 +58,7 @@ pub fn with_facts(
     let ran = catalog
         .rules
         .iter()
-        .filter(|r| !evaluation.disabled.contains(&r.code))
+        .filter(|r| !r.is_fleet() && !evaluation.disabled.contains(&r.code))
         .map(|r| r.code.clone())
         .collect();
     let mut findings = evaluation.findings;

@@ -60,6 +60,11 @@ pub struct Config {
     /// The language findings are written in (`--lang`, or the locale).
     #[serde(skip)]
     pub lang: crate::lang::Lang,
+    /// Threads one analysis evaluates its rules on (default: the CPUs, at
+    /// most 8). A fleet run analyzes hosts in parallel instead, one
+    /// thread each.
+    #[serde(skip)]
+    pub rule_threads: Option<usize>,
 }
 
 impl Config {

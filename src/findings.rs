@@ -71,3 +71,26 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<usize>,
 }
+
+/// A finding about several hosts of a fleet run at once (`scope =
+/// "fleet"` rules): the same domain running on two hosts, settings that
+/// differ between hosts meant to be alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetFinding {
+    pub rule: String,
+    pub name: String,
+    pub category: String,
+    pub severity: Severity,
+    /// The group of hosts the rule compared (`--group-by`).
+    pub group: String,
+    /// The hosts the finding is about.
+    pub hosts: Vec<String>,
+    /// The domain concerned; null for findings about hosts.
+    pub domain: Option<String>,
+    pub subject: String,
+    pub title: String,
+    pub message: String,
+    pub fix: String,
+    pub evidence: Vec<Evidence>,
+    pub references: Vec<String>,
+}

@@ -19,6 +19,7 @@ pub mod collect;
 pub mod config;
 pub mod facts;
 pub mod findings;
+pub mod fleet;
 #[doc(hidden)]
 pub mod fuzz_entry;
 pub mod lang;

@@ -90,11 +90,16 @@ enum Command {
         #[command(flatten)]
         opts: ReportOpts,
     },
-    /// Analyze a snapshot: a directory, an extracted sosreport, or a .tar/.tar.gz/.tar.xz.
+    /// Analyze snapshots: directories, extracted sosreports, or .tar/.tar.gz/.tar.xz.
+    /// Two or more (or --manifest) make a fleet run: each host's report,
+    /// plus findings across hosts (migration, split brain, drift, N+1).
     #[command(visible_alias = "analyse")]
     Analyze {
-        /// Snapshot directory, sosreport, or tarball.
-        path: PathBuf,
+        /// Snapshot directories, sosreports, or tarballs.
+        #[arg(required_unless_present = "manifest")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        fleet: FleetOpts,
         #[command(flatten)]
         opts: ReportOpts,
     },
@@ -186,6 +191,27 @@ enum RulesCommand {
 enum ListFormat {
     Table,
     Json,
+}
+
+/// How a fleet run reads its hosts.
+#[derive(clap::Args)]
+struct FleetOpts {
+    /// Snapshots listed in FILE, one per line: `PATH [key=value ...]` (relative to FILE's directory; `#` comments).
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// Take only this worker's share, I of N (0 <= I < N): whole groups with --group-by, else every N-th host.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Hosts analyzed at once (default: the number of CPUs); memory grows with this, not with the hosts.
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// Compare hosts within groups: `dir` (the directory above each snapshot) or a manifest label (`cluster`).
+    #[arg(long, value_name = "dir|LABEL")]
+    group_by: Option<String>,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    virt_doctor::fleet::inputs::parse_shard(s)
 }
 
 /// What `diff` compares with and how it reports.
@@ -379,7 +405,17 @@ pub fn run() -> i32 {
         Command::Facts { path, live, format } => {
             facts::facts_command(path, &live.options(false), format)
         }
-        Command::Analyze { path, opts } => check::analyze(&path, &global.apply(opts)),
+        Command::Analyze { paths, fleet, opts } => {
+            let opts = global.apply(opts);
+            if paths.len() == 1 && fleet.manifest.is_none() {
+                if fleet.shard.is_some() || fleet.group_by.is_some() {
+                    say!("virt-doctor: note: --shard and --group-by apply to fleet runs (two or more snapshots, or --manifest)");
+                }
+                check::analyze(&paths[0], &opts)
+            } else {
+                check::analyze_fleet(&paths, &fleet, &opts)
+            }
+        }
         Command::Lint { files, host, opts } => {
             check::lint(&files, host.as_deref(), &global.apply(opts))
         }

@@ -93,6 +93,27 @@ fn gather(conn: &Connect, out: &mut Answers) -> Result<(), String> {
     out.files
         .push((format!("{DIR}/virsh_-r_capabilities"), caps.into_bytes()));
 
+    // `virsh version`'s two lines that matter, as virsh prints them:
+    // hosts of a cluster are compared on them.
+    let dotted = |v: u32| format!("{}.{}.{}", v / 1_000_000, v / 1_000 % 1_000, v % 1_000);
+    match (conn.lib_version(), conn.hyp_version()) {
+        (Ok(lib), Ok(hyper)) => out.files.push((
+            format!("{DIR}/virsh_-r_version"),
+            format!(
+                "Using library: libvirt {}\nRunning hypervisor: QEMU {}\n",
+                dotted(lib),
+                dotted(hyper)
+            )
+            .into_bytes(),
+        )),
+        (l, h) => out.errors.push(format!(
+            "versions: {}",
+            l.err()
+                .or(h.err())
+                .map_or_else(String::new, |e| e.to_string())
+        )),
+    }
+
     // Flags 0: active and inactive, persistent and transient.
     let domains = conn.list_all_domains(0).map_err(|e| e.to_string())?;
     out.domains = domains.len();

@@ -17,6 +17,12 @@ pub struct CpuFacts {
     pub threads_per_core: Option<u32>,
     pub model: Option<String>,
     pub vendor: Option<String>,
+    /// CPU flags of the first CPU (`/proc/cpuinfo` `flags`); null when
+    /// cpuinfo was not captured.
+    pub flags: Option<Vec<String>>,
+    /// Microcode revision (`/proc/cpuinfo` `microcode`, x86); null when
+    /// not shown.
+    pub microcode: Option<String>,
     /// `vmx` (Intel VT-x), `svm` (AMD-V), `none` when the CPU flags were
     /// read and have neither, `null` when unknown.
     pub virtualization: Option<String>,
@@ -51,6 +57,10 @@ pub fn build(d: &HostData) -> CpuFacts {
         .and_then(|c| c.model.clone())
         .or(ls.and_then(|l| l.model.clone()));
     f.vendor = ci.and_then(|c| c.vendor.clone());
+    f.flags = ci
+        .filter(|c| !c.flags.is_empty())
+        .map(|c| c.flags.iter().cloned().collect());
+    f.microcode = ci.and_then(|c| c.microcode.clone());
     f.virtualization = match ci.filter(|c| !c.flags.is_empty()) {
         Some(c) if c.flags.contains("vmx") => Some("vmx".into()),
         Some(c) if c.flags.contains("svm") => Some("svm".into()),

@@ -59,6 +59,10 @@ pub struct Target {
 pub struct Host {
     pub hostname: Option<String>,
     pub kernel: Option<String>,
+    /// libvirt's version (`virsh version`, else the installed package).
+    pub libvirt_version: Option<String>,
+    /// QEMU's version (`virsh version`, else the installed package).
+    pub qemu_version: Option<String>,
     pub cmdline: Option<String>,
     pub cpu: CpuFacts,
     pub memory: MemoryFacts,
@@ -225,6 +229,8 @@ pub fn build(data: &HostData, sources: Vec<SourceStatus>, target: Target) -> Fac
     let host = Host {
         hostname: data.hostname.clone(),
         kernel: data.kernel.clone(),
+        libvirt_version: data.virt_versions.as_ref().and_then(|v| v.libvirt.clone()),
+        qemu_version: data.virt_versions.as_ref().and_then(|v| v.qemu.clone()),
         cmdline: data.cmdline.as_ref().map(|c| c.raw.clone()),
         cpu: cpu::build(data),
         memory: memory(data),

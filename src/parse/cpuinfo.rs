@@ -14,6 +14,8 @@ pub struct Cpuinfo {
     /// Flags of the first processor (they are the same on every one in
     /// practice, and storing thousands of copies helps no one).
     pub flags: BTreeSet<String>,
+    /// `microcode` of the first processor (x86; `0xde`).
+    pub microcode: Option<String>,
     /// Distinct `physical id` values.
     pub packages: BTreeSet<u32>,
     /// Distinct (`physical id`, `core id`) pairs.
@@ -46,6 +48,7 @@ pub fn parse(text: &str) -> Parsed<Cpuinfo> {
                 out.model = Some(value.to_owned())
             }
             "vendor_id" | "vendor" if out.vendor.is_none() => out.vendor = Some(value.to_owned()),
+            "microcode" if out.microcode.is_none() => out.microcode = Some(value.to_owned()),
             "flags" | "Features" | "features" if first_flags => {
                 out.flags = value.split_whitespace().map(str::to_owned).collect();
                 first_flags = false;

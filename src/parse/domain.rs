@@ -145,7 +145,17 @@ pub struct Cpu {
     pub check: Option<String>,
     pub topology: Option<Topology>,
     pub numa_cells: Vec<NumaCell>,
+    /// `<feature policy='require|force|disable|forbid|optional' name=…/>`,
+    /// in document order.
+    pub features: Vec<CpuFeature>,
     pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CpuFeature {
+    pub name: String,
+    /// libvirt's default is `require`.
+    pub policy: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -745,6 +755,14 @@ impl Cx<'_, '_> {
                 cores: get("cores"),
                 threads: get("threads"),
             });
+        }
+        for f in children(c, "feature") {
+            if let Some(name) = attr(f, "name") {
+                cpu.features.push(CpuFeature {
+                    name,
+                    policy: attr(f, "policy").unwrap_or_else(|| "require".into()),
+                });
+            }
         }
         if let Some(numa) = child(c, "numa") {
             for cell in children(numa, "cell") {

@@ -35,6 +35,7 @@ pub mod sysctl;
 pub mod uptime;
 pub mod version;
 pub mod virsh;
+pub mod virt_versions;
 
 use serde::Serialize;
 

@@ -2,6 +2,7 @@
 //! read. `json` is the documented contract (`docs/report-schema.md`);
 //! `table` is for a terminal.
 
+pub mod fleet;
 mod junit;
 mod markdown;
 mod prometheus;
@@ -330,18 +331,6 @@ pub fn concise(report: &Report) -> String {
             one_line(&f.subject),
             one_line(&f.title)
         ));
-    }
-    out
-}
-
-/// One finding per line, each carrying the host, for log pipelines.
-pub fn jsonl(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        let mut v = serde_json::to_value(f).expect("finding serialises");
-        v["host"] = serde_json::json!(report.target.hostname);
-        out.push_str(&v.to_string());
-        out.push('\n');
     }
     out
 }

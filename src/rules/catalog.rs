@@ -36,6 +36,9 @@ pub enum Scope {
     HugepagePool,
     /// Each host network interface in `/proc/net/dev` (`nic`).
     NetDevice,
+    /// Each group of hosts of a fleet run (`group`, `hosts`), or each
+    /// element (`item`) of the rule's `each` list over the group.
+    Fleet,
 }
 
 impl Scope {
@@ -51,6 +54,7 @@ impl Scope {
             Scope::BlockDevice => &["dev"],
             Scope::HugepagePool => &["pool"],
             Scope::NetDevice => &["nic"],
+            Scope::Fleet => &["group", "hosts", "item"],
         }
     }
 
@@ -64,6 +68,7 @@ impl Scope {
             Scope::BlockDevice => "block_device",
             Scope::HugepagePool => "hugepage_pool",
             Scope::NetDevice => "net_device",
+            Scope::Fleet => "fleet",
         }
     }
 
@@ -79,6 +84,7 @@ impl Scope {
             Scope::BlockDevice => "{dev.name}",
             Scope::HugepagePool => "{pagesize(pool.size_kib)} hugepage pool",
             Scope::NetDevice => "{nic.name}",
+            Scope::Fleet => "{group.name}",
         }
     }
 }
@@ -341,6 +347,18 @@ struct RawRule {
     evidence: Vec<RawEvidence>,
     #[serde(default)]
     params: BTreeMap<String, RawParam>,
+    /// Fleet rules: a CEL list over the group; each element is a subject,
+    /// bound as `item`.
+    #[serde(default)]
+    each: Option<String>,
+    /// Fleet rules: a CEL list of the host names a finding is about
+    /// (default: every host of the group).
+    #[serde(default)]
+    hosts: Option<String>,
+    /// Fleet rules: a CEL expression giving the domain a finding is
+    /// about, or null.
+    #[serde(default)]
+    domain: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -440,6 +458,18 @@ pub struct Rule {
     /// The rule reads host facts (or other domains), so `lint` of a lone
     /// domain XML cannot run it.
     pub needs_host: bool,
+    /// Fleet rules: what each subject is, which hosts a finding names,
+    /// and its domain (see [`RawRule`]).
+    pub each: Option<Expr>,
+    pub affected_hosts: Option<Expr>,
+    pub domain: Option<Expr>,
+}
+
+impl Rule {
+    /// A rule over the hosts of a fleet run, not over one host.
+    pub fn is_fleet(&self) -> bool {
+        self.scope == Scope::Fleet
+    }
 }
 
 impl std::ops::Deref for Rule {
@@ -453,6 +483,10 @@ impl std::ops::Deref for Rule {
 pub struct Catalog {
     pub rules: Vec<Rule>,
     pub log_rules: Vec<LogRule>,
+    /// `sha256:` of every rule file read (path and contents, in load
+    /// order): records made with the same rules carry the same digest, so
+    /// stored results say which rules judged them.
+    pub digest: String,
 }
 
 impl Catalog {
@@ -488,6 +522,17 @@ impl Catalog {
             }
         }
         let mut catalog = Catalog::default();
+        {
+            use sha2::Digest;
+            let mut hash = sha2::Sha256::new();
+            for (path, text) in &files {
+                hash.update(path.as_bytes());
+                hash.update([0]);
+                hash.update(text.as_bytes());
+                hash.update([0]);
+            }
+            catalog.digest = format!("sha256:{:x}", hash.finalize());
+        }
         for (path, text) in &files {
             catalog.add_file(path, text, &mut errors);
         }
@@ -744,11 +789,36 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
 fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let mut problems = Vec::new();
     check_identity(&raw.code, &raw.name, &raw.category, &mut problems);
-    let allowed: BTreeSet<&str> = COMMON_VARIABLES
+    // A fleet rule sees the group, not any one host's facts.
+    let common: &[&str] = if raw.scope == Scope::Fleet {
+        &["params"]
+    } else {
+        COMMON_VARIABLES
+    };
+    let allowed: BTreeSet<&str> = common
         .iter()
         .chain(raw.scope.subject_variables())
         .copied()
         .collect();
+    let fleet_only = [
+        ("each", &raw.each),
+        ("hosts", &raw.hosts),
+        ("domain", &raw.domain),
+    ];
+    let mut fleet_exprs: Vec<(&str, Option<Expr>)> = Vec::new();
+    for (what, text) in fleet_only {
+        match (text, raw.scope) {
+            (None, _) => fleet_exprs.push((what, None)),
+            (Some(_), scope) if scope != Scope::Fleet => problems.push(format!(
+                "`{what}` is for rules of scope fleet, not {}",
+                scope.as_str()
+            )),
+            (Some(t), _) => match Expr::compile(t) {
+                Ok(e) => fleet_exprs.push((what, Some(e))),
+                Err(e) => problems.push(format!("{what}: {e}")),
+            },
+        }
+    }
     let when = Expr::compile(&raw.when).map_err(|e| format!("when: {e}"));
     let message = Template::compile(&raw.message).map_err(|e| format!("message: {e}"));
     let fix = Template::compile(&raw.fix).map_err(|e| format!("fix: {e}"));
@@ -796,6 +866,11 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
             Err(e) => problems.push(e.clone()),
         }
     }
+    for (what, e) in &fleet_exprs {
+        if let Some(e) = e {
+            all_vars.push((what, e.variables()));
+        }
+    }
     for e in &evidence {
         all_vars.push(("evidence", e.text.variables()));
         for x in [&e.path, &e.line].into_iter().flatten() {
@@ -820,6 +895,9 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let used = regex::Regex::new(r"\bparams\.([A-Za-z_][A-Za-z0-9_]*)").expect("static regex");
     let sources = [raw.when.as_str(), &raw.message, &raw.fix]
         .into_iter()
+        .chain(raw.each.as_deref())
+        .chain(raw.hosts.as_deref())
+        .chain(raw.domain.as_deref())
         .chain(zh.and_then(|t| t.message.as_deref()))
         .chain(zh.and_then(|t| t.fix.as_deref()))
         .chain(raw.subject.as_deref())
@@ -865,6 +943,12 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
             return Err(problems);
         }
     };
+    let mut fleet_exprs = fleet_exprs.into_iter().map(|(_, e)| e);
+    let (each, affected_hosts, domain) = (
+        fleet_exprs.next().flatten(),
+        fleet_exprs.next().flatten(),
+        fleet_exprs.next().flatten(),
+    );
     Ok(Rule {
         meta: Meta {
             code: raw.code,
@@ -899,5 +983,8 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
         evidence,
         params,
         needs_host,
+        each,
+        affected_hosts,
+        domain,
     })
 }

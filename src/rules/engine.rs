@@ -112,6 +112,8 @@ fn subjects(scope: Scope, host: &Value, domains: &[Value]) -> Vec<Subject> {
         Scope::BlockDevice => each_host("block", "dev"),
         Scope::HugepagePool => each_host("hugepages", "pool"),
         Scope::NetDevice => each_host("net", "nic"),
+        // Fleet rules run over groups of hosts (`evaluate_fleet`).
+        Scope::Fleet => Vec::new(),
     }
 }
 
@@ -144,6 +146,7 @@ pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation
     let enabled: Vec<&Rule> = catalog
         .rules
         .iter()
+        .filter(|r| !r.is_fleet())
         .filter(|r| {
             let off = !config.runs(r);
             if off {
@@ -155,9 +158,11 @@ pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation
     // Rules are independent, so they are shared out over the CPUs; results
     // are put back in catalog order, so the output does not depend on the
     // thread count.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = config.rule_threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    });
     let chunk = enabled.len().div_ceil(threads).max(1);
     let parts: Vec<Evaluation> = std::thread::scope(|scope| {
         let handles: Vec<_> = enabled

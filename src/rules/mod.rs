@@ -5,6 +5,8 @@ pub mod catalog;
 pub mod doc;
 pub mod engine;
 pub mod expr;
+pub mod fleet;
 
 pub use catalog::{Catalog, Rule, Scope};
 pub use engine::{evaluate, Evaluation, RuleError};
+pub use fleet::{evaluate_fleet, FleetEvaluation};

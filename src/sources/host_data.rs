@@ -19,6 +19,8 @@ use crate::parse::{
 pub struct HostData {
     pub hostname: Option<String>,
     pub kernel: Option<String>,
+    /// libvirt and QEMU versions (`virsh version`, else installed packages).
+    pub virt_versions: Option<crate::parse::virt_versions::VirtVersions>,
     pub cmdline: Option<Cmdline>,
     pub meminfo: Option<Meminfo>,
     pub cpuinfo: Option<Cpuinfo>,

@@ -136,6 +136,13 @@ pub static SOURCES: &[Source] = &[
         file("insights_commands/uname_-a", s::uname_a),
     ]),
     one("cmdline", &[file("proc/cmdline", s::cmdline)]),
+    one("virt_versions", &[
+        file("sos_commands/virsh/virsh_-r_version", s::virsh_version),
+        file("sos_commands/libvirt/virsh_-r_version", s::virsh_version),
+        file("installed-rpms", s::rpm_list),
+        file("insights_commands/rpm_-qa_--root_._--qf_NAME_-_VERSION_-_RELEASE_._ARCH_INSTALLTIME_date_BUILDTIME_VENDOR_BUILDHOST_DUMMY_SIGPGP_pgpsig", s::rpm_list),
+        file("sos_commands/dpkg/dpkg_-l", s::dpkg_list),
+    ]),
     one("date", &[
         file("sos_commands/date/date_--utc", s::date),
         file("sos_commands/date/date", s::date),

@@ -64,6 +64,27 @@ pub fn hostname_from_uname(i: &Input, h: &mut HostData) -> Vec<Problem> {
     }
 }
 
+pub fn virsh_version(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    keep(
+        &mut h.virt_versions,
+        parse::virt_versions::parse_virsh_version(i.text),
+    )
+}
+
+pub fn rpm_list(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    keep(
+        &mut h.virt_versions,
+        parse::virt_versions::parse_rpm_list(i.text),
+    )
+}
+
+pub fn dpkg_list(i: &Input, h: &mut HostData) -> Vec<Problem> {
+    keep(
+        &mut h.virt_versions,
+        parse::virt_versions::parse_dpkg_list(i.text),
+    )
+}
+
 pub fn proc_version(i: &Input, h: &mut HostData) -> Vec<Problem> {
     keep_opt(&mut h.kernel, parse::version::parse_proc_version(i.text))
 }
