@@ -2,7 +2,7 @@
 # this machine lacks first, so they work on a fresh Debian machine.
 
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config libvirt-dev libxml2-utils strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu
+DEB_PACKAGES := pkg-config libvirt-dev libxml2-utils strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu prometheus prometheus-node-exporter ansible-core python3-yaml
 
 .PHONY: demo test deps lint libvirtd fuzz-smoke
 
@@ -32,7 +32,10 @@ lint:
 # `virt` binding, strace for the test that proves `scan` writes nothing,
 # ripgrep for the log benchmark's comparison, xmllint (libxml2-utils) to
 # check domain XML against libvirt's own schema, and libvirtd, QEMU and
-# qemu-img for the end-to-end test. Installed only
+# qemu-img for the end-to-end test; promtool (prometheus),
+# prometheus-node-exporter, ansible-core and PyYAML for the tests of
+# deploy/, and DuckDB and PyYAML from PyPI for the `python3` on PATH (the
+# fleet records test, the Kubernetes manifests test). Installed only
 # when missing, so a second run costs nothing. qemu-utils comes last and
 # alone: Debian's qemu-system-x86 replaces a backported qemu-utils, which
 # is then installed again at the matching version.
@@ -47,7 +50,8 @@ deps:
 	        [ -n "$$updated" ] || { $$SUDO apt-get update -qq && updated=1; }; \
 	        DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing || exit 1; \
 	    fi; \
-	done
+	done; \
+	python3 -c 'import duckdb, yaml' 2>/dev/null || python3 -m pip install --quiet duckdb pyyaml || exit 1
 
 # Start libvirtd for the end-to-end test when it is not answering (there
 # is no systemd on CI machines), and let QEMU use /dev/kvm. Root only;

@@ -38,9 +38,32 @@ fn ansible_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/ansible")
 }
 
+/// `ansible-playbook` with no setting of the caller's (every ANSIBLE_
+/// variable removed) and its home and temporary directories below `root`,
+/// which must hold the directories `Scratch::new` makes: even `--version`
+/// writes below the home directory.
+fn ansible_playbook(root: &Path) -> Command {
+    let mut cmd = Command::new("ansible-playbook");
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("ANSIBLE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("ANSIBLE_CONFIG", ansible_dir().join("ansible.cfg"))
+        .env("HOME", root.join("home"))
+        .env("ANSIBLE_HOME", root.join("ansible-home"))
+        .env("ANSIBLE_LOCAL_TEMP", root.join("local-tmp"))
+        .env("ANSIBLE_REMOTE_TEMP", root.join("remote-tmp"))
+        .env("TMPDIR", root.join("tmp"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .current_dir(root);
+    cmd
+}
+
 /// Why this machine cannot run the tests, if it cannot.
 fn unavailable() -> Option<String> {
-    match Command::new("ansible-playbook").arg("--version").output() {
+    let s = Scratch::new();
+    match ansible_playbook(s.path()).arg("--version").output() {
         Ok(o) if o.status.success() => None,
         Ok(o) => Some(format!(
             "ansible-playbook --version failed: {}",
@@ -91,10 +114,6 @@ struct Scratch {
 impl Scratch {
     fn new() -> Scratch {
         let dir = tempfile::tempdir().unwrap();
-        // The binary to deploy, copied: the one cargo built may be rebuilt
-        // while the test runs, and what was installed is compared with it.
-        std::fs::create_dir(dir.path().join("controller")).unwrap();
-        std::fs::copy(BIN, dir.path().join("controller/virt-doctor")).unwrap();
         for sub in [
             "home",
             "ansible-home",
@@ -102,6 +121,7 @@ impl Scratch {
             "remote-tmp",
             "tmp",
             "host-tmp",
+            "controller",
         ] {
             std::fs::create_dir(dir.path().join(sub)).unwrap();
         }
@@ -111,6 +131,9 @@ impl Scratch {
     /// The inventory of the three hosts; `extra` is added to the group's
     /// variables.
     fn inventory(&self, extra: &[(&str, String)]) {
+        // The binary to deploy, copied: the one cargo built may be rebuilt
+        // while the test runs, and what was installed is compared with it.
+        std::fs::copy(BIN, self.binary()).unwrap();
         let root = self.path().display().to_string();
         let mut inv = String::from("[hypervisors]\n");
         for (host, rel) in HOSTS {
@@ -168,28 +191,13 @@ impl Scratch {
         self.path().join(host)
     }
 
-    /// `ansible-playbook -i inventory.ini PLAYBOOK` with this repository's
-    /// ansible.cfg and no setting of the caller's: every ANSIBLE_ variable
-    /// is removed and home and temporary directories are the scratch's.
+    /// `ansible-playbook -i inventory.ini PLAYBOOK`, Ansible's files kept
+    /// in the scratch directory.
     fn play(&self, playbook: &str) -> Output {
-        let p = self.path();
-        let mut cmd = Command::new("ansible-playbook");
-        cmd.arg("-i")
-            .arg(p.join("inventory.ini"))
+        ansible_playbook(self.path())
+            .arg("-i")
+            .arg(self.path().join("inventory.ini"))
             .arg(ansible_dir().join(playbook))
-            .current_dir(p);
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("ANSIBLE_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("ANSIBLE_CONFIG", ansible_dir().join("ansible.cfg"))
-            .env("HOME", p.join("home"))
-            .env("ANSIBLE_HOME", p.join("ansible-home"))
-            .env("ANSIBLE_LOCAL_TEMP", p.join("local-tmp"))
-            .env("ANSIBLE_REMOTE_TEMP", p.join("remote-tmp"))
-            .env("TMPDIR", p.join("tmp"))
-            .env("ANSIBLE_NOCOLOR", "1")
             .output()
             .expect("ansible-playbook runs")
     }
@@ -469,7 +477,7 @@ fn hostname_of_archive(archive: &Path) -> String {
 }
 
 /// collect.yml with a stand-in for the analyzing binary that prints a line
-/// and exits with `code`; the hosts run the real binary where it is built.
+/// and exits with `code`; the hosts run the binary in place, uninstalled.
 /// The fleet directory holds reports of an earlier run.
 fn collect_with_analysis_exiting(code: i32) -> (Scratch, Output) {
     let s = Scratch::new();

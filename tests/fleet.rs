@@ -108,13 +108,23 @@ fn a_drifted_cluster_gives_every_kind_of_cross_host_finding() {
         t("FLEET007", "cpufreq governor in group all", &[E1, E2, E3]),
         t("FLEET008", "libvirt version in group all", &[E1, E2, E3]),
         t("FLEET008", "QEMU version in group all", &[E1, E2, E3]),
-        // N+1: hv2 and hv3 have 3 GiB available; hv1's 6 GiB db01 fits
-        // on neither.
+        // N+1: hv2 and hv3 have 3 GiB available; hv1's db01 (6 GiB) and
+        // web01 (4 GiB) fit on neither.
         t("FLEET009", "N+1 capacity of group all", &[E1, E2, E3]),
     ]
     .into_iter()
     .collect();
     assert_eq!(fleet_findings(&v), expected);
+    // Every fleet rule of the catalog is among them.
+    let catalog = virt_doctor::rules::Catalog::load(&[]).unwrap();
+    let fired: BTreeSet<&str> = expected.iter().map(|(r, _, _)| r.as_str()).collect();
+    for rule in catalog.rules.iter().filter(|r| r.is_fleet()) {
+        assert!(
+            fired.contains(rule.code.as_str()),
+            "{} fires nowhere",
+            rule.code
+        );
+    }
     let by_rule = |rule: &str, subject: &str| -> serde_json::Value {
         v["findings"]
             .as_array()
@@ -129,7 +139,7 @@ fn a_drifted_cluster_gives_every_kind_of_cross_host_finding() {
     assert_eq!(migration["severity"], "warning");
     let message = migration["message"].as_str().unwrap();
     assert!(
-        message.contains("kvm-east-03 lacks") && message.contains("avx512f"),
+        message.contains("kvm-east-03: no ") && message.contains("avx512f"),
         "{message}"
     );
     // Flags the kernel sets for itself are not guest features.
@@ -156,10 +166,12 @@ fn a_drifted_cluster_gives_every_kind_of_cross_host_finding() {
     let capacity = by_rule("FLEET009", "N+1 capacity of group all");
     let m = capacity["message"].as_str().unwrap();
     assert!(
-        m.starts_with("kvm-east-01 runs 2 domains with 10 GiB"),
+        m.starts_with(
+            "kvm-east-01 runs 2 domains with 10.0 GiB of memory and 12 vCPUs. \
+             If it fails, db01, web01 (10.0 GiB) fit on no other host"
+        ),
         "{m}"
     );
-    assert!(m.contains("db01 (6 GiB) find no host"), "{m}");
     // Each host's own report is there, unchanged, in input order.
     let hosts = v["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 3);
@@ -569,4 +581,35 @@ print(json.dumps({"most": most, "critical": critical, "hugepages": hugepages}))
         answers["hugepages"],
         serde_json::json!([[2048, [512, 3072], ["kvm-hp-05"]]])
     );
+}
+
+/// README's "Fleets" section shows the cross-host findings exactly as the
+/// command it names prints them.
+#[test]
+fn readme_shows_the_fleet_run_as_it_is() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("$ virt-doctor analyze fixtures/fleets/cluster/hv1")
+        .expect("README shows a fleet run");
+    let shown: Vec<&str> = readme[start..]
+        .split("\n```")
+        .next()
+        .unwrap()
+        .lines()
+        .skip(1)
+        .collect();
+    let mut args = vec!["analyze"];
+    args.extend(CLUSTER);
+    args.extend(["--format", "concise"]);
+    let real = stdout(&run(&args));
+    let real: Vec<&str> = real
+        .lines()
+        .filter(|l| {
+            ["FLEET001", "FLEET003", "FLEET004"]
+                .iter()
+                .any(|c| l.contains(c))
+        })
+        .collect();
+    assert_eq!(shown, real);
 }

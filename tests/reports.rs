@@ -202,7 +202,12 @@ fn jsonl_and_markdown() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 6, "3 from facts, 3 from the QEMU logs");
+    // The record stream (docs/fleet-schema.md): the host, its findings,
+    // its sources.
+    let findings: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["record"] == "finding").collect();
+    assert_eq!(findings.len(), 6, "3 from facts, 3 from the QEMU logs");
+    assert_eq!(lines[0]["record"], "host");
     assert!(lines.iter().all(|l| l["host"] == "compute4"));
     let md = stdout(&run(&[
         "analyze",

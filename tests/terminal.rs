@@ -266,7 +266,7 @@ fn lists_and_fact_tables_fit_80_columns() {
     let list = stdout(&run_env(&["rules", "list"], &[]));
     assert!(
         list.contains(
-            "\n  DISK003  warning   Disk cache mode `writeback` double-caches in host memory\n"
+            "\n  DISK003   warning   Disk cache mode `writeback` double-caches in host memory\n"
         ),
         "{list}"
     );

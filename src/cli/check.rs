@@ -93,6 +93,11 @@ pub fn scan(
     save: Option<&Path>,
     opts: &ReportOpts,
 ) -> anyhow::Result<i32> {
+    // A mistyped --sysroot would otherwise read as a host with nothing
+    // wrong.
+    if !live.sysroot.is_dir() {
+        anyhow::bail!("--sysroot {}: not a directory", live.sysroot.display());
+    }
     // Rules and config are checked before spending seconds on sampling.
     let catalog = load_catalog(&opts.rules_dirs)?;
     config_for(opts, &catalog)?;
@@ -254,11 +259,27 @@ pub fn analyze_fleet(
         &catalog.digest,
     );
     let mut kept: Vec<fleet::FleetHost> = Vec::new();
+    // Host names label every record and series; two snapshots of hosts
+    // with one name would merge there, so the second is told apart by
+    // its path.
+    let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut stdout = std::io::stdout().lock();
     let mut write_error: Option<std::io::Error> = None;
     fleet::run(hosts, jobs, &catalog, &config, window, |outcome| {
         if write_error.is_some() {
             return;
+        }
+        let mut outcome = outcome;
+        if let HostOutcome::Done(done) = &mut outcome {
+            if !names.insert(done.host.name.clone()) {
+                let unique = format!("{} ({})", done.host.name, done.host.path);
+                say!(
+                    "virt-doctor: note: {} is the name of an earlier snapshot's host too; this one is called {unique}",
+                    done.host.name
+                );
+                done.host.name = unique.clone();
+                names.insert(unique);
+            }
         }
         let written = match &outcome {
             HostOutcome::Done(done) => {

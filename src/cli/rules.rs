@@ -107,18 +107,23 @@ fn list_table(catalog: &Catalog, width: usize, lang: Lang) -> String {
             out.push('\n');
         }
     }
+    let fleet_rules = catalog.rules.iter().filter(|r| r.is_fleet()).count();
+    let host_rules = catalog.rules.len() - fleet_rules;
     out.push_str(&match lang {
         Lang::En => format!(
-            "{} rules over the host's configuration and state, {} over its logs;\n\
+            "{} rules over the host's configuration and state, {} over its logs, \
+             {} across the hosts of a fleet run;\n\
              `virt-doctor rules show CODE` explains one\n",
-            catalog.rules.len(),
-            catalog.log_rules.len()
+            host_rules,
+            catalog.log_rules.len(),
+            fleet_rules
         ),
         Lang::ZhCn => format!(
-            "{} 条规则检查主机的配置和状态，{} 条检查日志；\n\
+            "{} 条规则检查主机的配置和状态，{} 条检查日志，{} 条在多主机分析中比较主机；\n\
              `virt-doctor rules show CODE` 解释其中一条\n",
-            catalog.rules.len(),
-            catalog.log_rules.len()
+            host_rules,
+            catalog.log_rules.len(),
+            fleet_rules
         ),
     });
     out

@@ -54,10 +54,26 @@ pub struct MigrationRisk {
     pub evidence: Vec<String>,
 }
 
+/// Hosts that lack the same flags.
 #[derive(Debug, Serialize)]
 pub struct HostFlags {
-    pub host: String,
+    pub hosts: Vec<String>,
     pub flags: Vec<String>,
+}
+
+/// At most five names, then how many more: one line per value whatever
+/// the size of the fleet (the full lists stay in the data).
+fn names(hosts: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if hosts.len() <= SHOWN {
+        hosts.join(", ")
+    } else {
+        format!(
+            "{} and {} more",
+            hosts[..SHOWN].join(", "),
+            hosts.len() - SHOWN
+        )
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -277,21 +293,34 @@ pub fn combine<'a>(name: &str, hosts: Vec<&'a FleetHost>) -> GroupFacts<'a> {
 }
 
 fn migration(hosts: &[&FleetHost]) -> Vec<MigrationRisk> {
-    let flag_sets: Vec<BTreeSet<&str>> = hosts
-        .iter()
-        .map(|h| h.cpu.flags.iter().map(String::as_str).collect())
-        .collect();
+    // Hosts of a cluster come in a few CPU kinds: each distinct flag set
+    // is compared with each other once, not each host with each host.
+    let mut kinds: Vec<(BTreeSet<&str>, Vec<String>)> = Vec::new();
+    let mut kind_of: Vec<usize> = Vec::new();
+    for h in hosts {
+        let flags: BTreeSet<&str> = h.cpu.flags.iter().map(String::as_str).collect();
+        let k = match kinds.iter().position(|(f, _)| *f == flags) {
+            Some(k) => k,
+            None => {
+                kinds.push((flags, Vec::new()));
+                kinds.len() - 1
+            }
+        };
+        kinds[k].1.push(h.name.clone());
+        kind_of.push(k);
+    }
     // A flag one host of the group shows is a real Linux flag name: a
     // libvirt feature name no host shows is a spelling we do not map, not
     // a missing feature.
-    let known: BTreeSet<&str> = flag_sets.iter().flatten().copied().collect();
+    let known: BTreeSet<&str> = kinds.iter().flat_map(|(f, _)| f.iter().copied()).collect();
     let mut out = Vec::new();
     for (i, h) in hosts.iter().enumerate() {
+        let own = &kinds[kind_of[i]].0;
         for d in &h.domains {
             let needed: BTreeSet<String> = match d.cpu_mode.as_deref() {
                 // The guest CPU is this host's, fixed when the domain
                 // started: what matters is what the running domain has.
-                Some("host-passthrough" | "host-model" | "maximum") if d.active => flag_sets[i]
+                Some("host-passthrough" | "host-model" | "maximum") if d.active => own
                     .iter()
                     .filter(|f| !NOT_GUEST_FEATURES.contains(f))
                     .map(|f| (*f).to_owned())
@@ -307,18 +336,19 @@ fn migration(hosts: &[&FleetHost]) -> Vec<MigrationRisk> {
                 _ => continue,
             };
             let mut lacking = Vec::new();
-            for (j, other) in hosts.iter().enumerate() {
-                if j == i || flag_sets[j].is_empty() {
+            for (k, (flags, members)) in kinds.iter().enumerate() {
+                // Hosts without cpuinfo cannot be judged.
+                if k == kind_of[i] || flags.is_empty() {
                     continue;
                 }
                 let missing: Vec<String> = needed
                     .iter()
-                    .filter(|f| !flag_sets[j].contains(f.as_str()))
+                    .filter(|f| !flags.contains(f.as_str()))
                     .cloned()
                     .collect();
                 if !missing.is_empty() {
                     lacking.push(HostFlags {
-                        host: other.name.clone(),
+                        hosts: members.clone(),
                         flags: missing,
                     });
                 }
@@ -327,13 +357,12 @@ fn migration(hosts: &[&FleetHost]) -> Vec<MigrationRisk> {
                 continue;
             }
             let flags: BTreeSet<String> = lacking.iter().flat_map(|l| l.flags.clone()).collect();
-            let summary = lacking
+            let lines: Vec<String> = lacking
                 .iter()
-                .map(|l| format!("{} lacks {}", l.host, l.flags.join(", ")))
-                .collect::<Vec<_>>()
-                .join("; ");
+                .map(|l| format!("{}: no {}", names(&l.hosts), l.flags.join(", ")))
+                .collect();
             let mut involved = vec![h.name.clone()];
-            involved.extend(lacking.iter().map(|l| l.host.clone()));
+            involved.extend(lacking.iter().flat_map(|l| l.hosts.clone()));
             let mut evidence = vec![format!(
                 "{} ({}) on {}: <cpu mode='{}'>{}",
                 d.name,
@@ -345,13 +374,7 @@ fn migration(hosts: &[&FleetHost]) -> Vec<MigrationRisk> {
                     .map(|m| format!("<model>{m}</model>"))
                     .unwrap_or_default()
             )];
-            evidence.extend(lacking.iter().map(|l| {
-                format!(
-                    "{}: no {} in /proc/cpuinfo flags",
-                    l.host,
-                    l.flags.join(", ")
-                )
-            }));
+            evidence.extend(lines.iter().map(|l| format!("{l} in /proc/cpuinfo flags")));
             out.push(MigrationRisk {
                 domain: d.name.clone(),
                 host: h.name.clone(),
@@ -361,7 +384,7 @@ fn migration(hosts: &[&FleetHost]) -> Vec<MigrationRisk> {
                 lacking,
                 flags: flags.into_iter().collect(),
                 hosts: involved,
-                summary,
+                summary: lines.join("; "),
                 evidence,
             });
         }
@@ -489,12 +512,12 @@ fn drift(hosts: &[&FleetHost]) -> Vec<Drift> {
             });
             let summary = values
                 .iter()
-                .map(|v| format!("{}: {}", v.hosts.join(", "), v.value))
+                .map(|v| format!("{}: {}", names(&v.hosts), v.value))
                 .collect::<Vec<_>>()
                 .join("; ");
             let evidence = values
                 .iter()
-                .map(|v| format!("{}: {}", v.hosts.join(", "), v.value))
+                .map(|v| format!("{}: {}", names(&v.hosts), v.value))
                 .collect();
             out.push(Drift {
                 kind,
@@ -561,9 +584,9 @@ fn drift(hosts: &[&FleetHost]) -> Vec<Drift> {
 
 /// `2 MiB`, `1 GiB`: hugepage sizes as people say them.
 fn pagesize(kib: u64) -> String {
-    if kib >= 1 << 20 && kib % (1 << 20) == 0 {
+    if kib >= 1 << 20 && kib.is_multiple_of(1 << 20) {
         format!("{} GiB", kib >> 20)
-    } else if kib >= 1 << 10 && kib % (1 << 10) == 0 {
+    } else if kib >= 1 << 10 && kib.is_multiple_of(1 << 10) {
         format!("{} MiB", kib >> 10)
     } else {
         format!("{kib} KiB")

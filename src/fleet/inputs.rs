@@ -182,7 +182,7 @@ mod tests {
         // Groups in name order: east (0), north (1), west (2).
         assert_eq!(
             paths(shard(hosts.clone(), (0, 2), true)),
-            ["a", "c", "b"].map(PathBuf::from)
+            ["a", "b", "c"].map(PathBuf::from)
         );
         assert_eq!(paths(shard(hosts, (1, 2), true)), ["d"].map(PathBuf::from));
     }

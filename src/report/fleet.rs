@@ -119,6 +119,9 @@ pub struct FleetEnd<'a> {
     pub shard: Option<String>,
 }
 
+/// One host's findings counted by (severity, category, rule, domain).
+type FindingCounts = BTreeMap<(Severity, String, String, String), usize>;
+
 /// The writer of one fleet report, fed host by host.
 pub struct FleetOutput {
     format: FleetFormat,
@@ -129,7 +132,7 @@ pub struct FleetOutput {
     briefs: Vec<HostBrief>,
     failed: Vec<FailedHost>,
     /// Prometheus: each host's `virt_doctor_findings` samples.
-    samples: Vec<(String, BTreeMap<(Severity, String, String, String), usize>)>,
+    samples: Vec<(String, FindingCounts)>,
     hosts_written: usize,
 }
 
@@ -165,9 +168,9 @@ impl FleetOutput {
         match self.format {
             FleetFormat::Json => {
                 if self.hosts_written == 0 {
-                    write!(
+                    writeln!(
                         out,
-                        "{{\"schema\":{},\"tool\":{},\"ruleset\":{},\"hosts\":[\n",
+                        "{{\"schema\":{},\"tool\":{},\"ruleset\":{},\"hosts\":[",
                         serde_json::to_string(FLEET_SCHEMA)?,
                         serde_json::to_string(&tool())?,
                         serde_json::to_string(&self.ruleset)?
@@ -527,7 +530,7 @@ fn label(v: &str) -> String {
 /// format wants a family's samples together), then the fleet's own.
 fn prometheus(
     summary: &FleetSummary,
-    samples: &[(String, BTreeMap<(Severity, String, String, String), usize>)],
+    samples: &[(String, FindingCounts)],
     end: &FleetEnd,
 ) -> String {
     let mut out = String::new();

@@ -26,7 +26,15 @@ pub fn render(report: &Report) -> String {
             ))
             .or_default() += 1;
     }
-    let host = label(report.target.hostname.as_deref().unwrap_or(""));
+    // A host whose snapshot does not name it is told apart by its path,
+    // as in fleet runs: an empty label would merge such hosts.
+    let host = label(
+        report
+            .target
+            .hostname
+            .as_deref()
+            .unwrap_or(&report.target.path),
+    );
     let mut out = String::new();
     out.push_str("# HELP virt_doctor_findings Findings of the last virt-doctor run, by severity, category, rule and domain (empty for host-level findings).\n");
     out.push_str("# TYPE virt_doctor_findings gauge\n");

@@ -152,11 +152,13 @@ pub fn applies_to(scope: &str, lang: Lang) -> String {
     match lang {
         Lang::En => match scope {
             "host" => "checked once per host".to_owned(),
+            "fleet" => "checked per group of hosts, in fleet runs".to_owned(),
             scope => format!("checked per {}", scope.replace('_', " ")),
         },
         Lang::ZhCn => {
             let per = match scope {
                 "host" => return "每台主机检查一次".to_owned(),
+                "fleet" => return "在多主机分析中按主机组逐个检查".to_owned(),
                 "domain" => "虚拟机",
                 "disk" => "磁盘",
                 "interface" => "网卡",
