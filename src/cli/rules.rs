@@ -111,9 +111,8 @@ fn list_table(catalog: &Catalog, width: usize, lang: Lang) -> String {
     let host_rules = catalog.rules.len() - fleet_rules;
     out.push_str(&match lang {
         Lang::En => format!(
-            "{} rules over the host's configuration and state, {} over its logs, \
-             {} across the hosts of a fleet run;\n\
-             `virt-doctor rules show CODE` explains one\n",
+            "{} rules over the host's configuration and state, {} over its logs,\n\
+             {} across the hosts of a fleet run; `virt-doctor rules show CODE` explains one\n",
             host_rules,
             catalog.log_rules.len(),
             fleet_rules

@@ -334,14 +334,16 @@ pub fn markdown(entry: Entry, level: usize, lang: Lang) -> String {
 /// Every rule of `catalog` as one Markdown page: an index, then the rules
 /// by category.
 pub fn reference(catalog: &Catalog, lang: Lang) -> String {
-    let fact = catalog.rules.len();
+    let fleet = catalog.rules.iter().filter(|r| r.is_fleet()).count();
+    let fact = catalog.rules.len() - fleet;
     let log = catalog.log_rules.len();
     let mut out = match lang {
         Lang::En => format!(
             "# Rules reference\n\n\
              <!-- Written by `virt-doctor rules doc > docs/rules-reference.md` from the rule files; \
              edit those, not this page (a test keeps the two in step). -->\n\n\
-             {fact} rules over a host's configuration and state and {log} over its logs. \
+             {fact} rules over a host's configuration and state, {log} over its logs and \
+             {fleet} across the hosts of a fleet run. \
              `virt-doctor rules show CODE` prints any of them in a terminal; \
              [rules.md](rules.md) explains how to write your own.\n\n"
         ),
@@ -349,7 +351,7 @@ pub fn reference(catalog: &Catalog, lang: Lang) -> String {
             "# 规则参考\n\n\
              <!-- 由 `virt-doctor rules doc --lang zh-CN > docs/rules-reference.zh-CN.md` 从规则文件生成；\
              请修改规则文件，而不是本页（有测试保证两者一致）。 -->\n\n\
-             {fact} 条规则检查主机的配置和状态，{log} 条规则检查日志。\
+             {fact} 条规则检查主机的配置和状态，{log} 条规则检查日志，{fleet} 条规则在多主机分析中比较主机。\
              `virt-doctor rules show CODE --lang zh-CN` 在终端中显示任意一条；\
              编写自己的规则见 [rules.md](rules.md)。\n\n"
         ),
