@@ -21,18 +21,35 @@ pub struct Analysis {
 
 /// Everything about a snapshot: its facts, its logs.
 pub fn run(snap: &Snapshot, catalog: &Catalog, config: &Config, window: Window) -> Analysis {
-    let mut facts = facts::gather(snap);
+    run_with(snap, catalog, config, window, &log_rules(catalog, config))
+}
+
+/// The combined log matchers of the rules `config` runs. Building them
+/// compiles every pattern, so a run over many snapshots builds them once
+/// ([`run_with`]).
+pub fn log_rules<'a>(catalog: &'a Catalog, config: &Config) -> logs::LogRules<'a> {
     // A subset of the catalog's log rules, whose union `Catalog::load`
     // already compiled: a subset compiles too.
-    let log_rules = logs::LogRules::new(
+    logs::LogRules::new(
         catalog
             .log_rules
             .iter()
             .filter(|r| config.runs(r))
             .collect(),
     )
-    .expect("the catalog's log patterns combine (checked at load)");
-    let log = logs::analyze(snap, &facts, &log_rules, window, config.lang);
+    .expect("the catalog's log patterns combine (checked at load)")
+}
+
+/// [`run`] with log matchers already built by [`log_rules`].
+pub fn run_with(
+    snap: &Snapshot,
+    catalog: &Catalog,
+    config: &Config,
+    window: Window,
+    log_rules: &logs::LogRules,
+) -> Analysis {
+    let mut facts = facts::gather(snap);
+    let log = logs::analyze(snap, &facts, log_rules, window, config.lang);
     facts.sources.extend(log.statuses);
     let mut analysis = with_facts(facts, catalog, config, log.findings);
     analysis.rule_errors.extend(log.errors);

@@ -92,13 +92,14 @@ pub fn analyze_host(
     catalog: &Catalog,
     config: &Config,
     window: Window,
+    log_rules: &crate::logs::LogRules,
 ) -> HostOutcome {
     let fail = |input: HostInput, error: String| HostOutcome::Failed(HostFailed { input, error });
     let located = match crate::sources::open_host(&input.path) {
         Ok(l) => l,
         Err(e) => return fail(input, format!("{e:#}")),
     };
-    let a = analysis::run(&located.snapshot, catalog, config, window);
+    let a = analysis::run_with(&located.snapshot, catalog, config, window, log_rules);
     drop(located.snapshot);
     if let Err(problems) = crate::suppress::check(&a.facts) {
         return fail(input, problems.join("; "));
@@ -131,6 +132,9 @@ pub fn run(
     mut emit: impl FnMut(HostOutcome),
 ) {
     let jobs = jobs.max(1);
+    // Compiled once for every host: building them was two thirds of a
+    // small host's analysis (33 ms of 50 ms in a release build).
+    let log_rules = analysis::log_rules(catalog, config);
     let ahead = 2 * jobs;
     let total = inputs.len();
     let queue: Mutex<std::vec::IntoIter<(usize, HostInput)>> = Mutex::new(
@@ -167,7 +171,7 @@ pub fn run(
                 // waiting for an outcome that never comes.
                 let kept = input.clone();
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    analyze_host(input, catalog, config, window)
+                    analyze_host(input, catalog, config, window, &log_rules)
                 }))
                 .unwrap_or_else(|panic| {
                     let why = panic

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::prometheus::label;
 use super::words::{self, words};
 use super::Tool;
 use crate::findings::{Finding, FleetFinding, Severity};
@@ -159,8 +160,15 @@ impl FleetOutput {
             .max()
     }
 
-    pub fn any_failed(&self) -> bool {
-        !self.failed.is_empty()
+    /// The JSON report up to its `hosts` array, opened.
+    fn json_head(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "{{\"schema\":{},\"tool\":{},\"ruleset\":{},\"hosts\":[",
+            serde_json::to_string(FLEET_SCHEMA)?,
+            serde_json::to_string(&tool())?,
+            serde_json::to_string(&self.ruleset)?
+        )
     }
 
     pub fn host(&mut self, out: &mut dyn Write, done: &HostDone) -> io::Result<()> {
@@ -168,13 +176,7 @@ impl FleetOutput {
         match self.format {
             FleetFormat::Json => {
                 if self.hosts_written == 0 {
-                    writeln!(
-                        out,
-                        "{{\"schema\":{},\"tool\":{},\"ruleset\":{},\"hosts\":[",
-                        serde_json::to_string(FLEET_SCHEMA)?,
-                        serde_json::to_string(&tool())?,
-                        serde_json::to_string(&self.ruleset)?
-                    )?;
+                    self.json_head(out)?;
                 } else {
                     out.write_all(b",\n")?;
                 }
@@ -303,13 +305,7 @@ impl FleetOutput {
         match self.format {
             FleetFormat::Json => {
                 if self.hosts_written == 0 {
-                    write!(
-                        out,
-                        "{{\"schema\":{},\"tool\":{},\"ruleset\":{},\"hosts\":[",
-                        serde_json::to_string(FLEET_SCHEMA)?,
-                        serde_json::to_string(&tool())?,
-                        serde_json::to_string(&self.ruleset)?
-                    )?;
+                    self.json_head(out)?;
                 }
                 out.write_all(b"],\n\"findings\":")?;
                 let findings: Vec<serde_json::Value> = end
@@ -517,13 +513,6 @@ fn fleet_finding_value(f: &FleetFinding, ruleset: Option<&str>) -> serde_json::V
         v["ruleset"] = serde_json::json!(ruleset);
     }
     v
-}
-
-/// Label values escape backslash, double quote and newline.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 /// Each metric family once, with every host's samples (the exposition
@@ -803,14 +792,7 @@ fn table(s: &FleetSummary, end: &FleetEnd, width: usize, lang: Lang) -> String {
             for e in &f.evidence {
                 out.push_str(&wrap_hanging(&e.text, width, "    ", "      "));
             }
-            out.push_str(&format!("  {}\n", w.fix));
-            for line in f.fix.trim_matches('\n').lines() {
-                if line.trim().is_empty() {
-                    out.push('\n');
-                } else {
-                    out.push_str(&format!("    {}\n", line.trim_end()));
-                }
-            }
+            out.push_str(&super::table::fix_block(&f.fix, w.fix));
             out.push('\n');
         }
     }

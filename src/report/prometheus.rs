@@ -8,7 +8,7 @@ use super::Report;
 use crate::findings::Severity;
 
 /// Label values escape backslash, double quote and newline.
-fn label(v: &str) -> String {
+pub(super) fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

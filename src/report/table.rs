@@ -224,14 +224,7 @@ fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
         head
     };
     out.push_str(&reflow(&f.message, width, "  "));
-    out.push_str(&format!("  {}\n", w.fix));
-    for line in f.fix.trim_matches('\n').lines() {
-        if line.trim().is_empty() {
-            out.push('\n');
-        } else {
-            out.push_str(&format!("    {}\n", line.trim_end()));
-        }
-    }
+    out.push_str(&fix_block(&f.fix, w.fix));
     if layout.verbose {
         if !f.evidence.is_empty() {
             out.push_str(&format!("  {}\n", w.evidence));
@@ -252,6 +245,20 @@ fn finding(f: &Finding, catalog: &Catalog, layout: &Layout) -> String {
         if let Some(why) = catalog.find(&f.rule).and_then(|r| r.doc_in(lang).why) {
             out.push_str(&format!("  {}\n", w.why));
             out.push_str(&reflow(&why, width, "    "));
+        }
+    }
+    out
+}
+
+/// `  fix:` and the fix below it, each line verbatim and indented (blank
+/// lines kept blank): the fleet report prints fixes the same way.
+pub(super) fn fix_block(fix: &str, label: &str) -> String {
+    let mut out = format!("  {label}\n");
+    for line in fix.trim_matches('\n').lines() {
+        if line.trim().is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(&format!("    {}\n", line.trim_end()));
         }
     }
     out

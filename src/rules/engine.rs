@@ -41,7 +41,8 @@ struct Subject {
     domain: Option<String>,
 }
 
-fn get(v: &Value, key: &str) -> Value {
+/// A map's field, or null (also the fleet rules').
+pub(super) fn get(v: &Value, key: &str) -> Value {
     match v {
         Value::Map(m) => m
             .map
@@ -231,7 +232,7 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
 }
 
 /// The rule's parameters: defaults, overridden by the config.
-fn params(rule: &Rule, config: &Config) -> Value {
+pub(super) fn params(rule: &Rule, config: &Config) -> Value {
     let map: serde_json::Map<String, serde_json::Value> = rule
         .params
         .iter()

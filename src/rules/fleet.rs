@@ -7,8 +7,8 @@
 use cel_interpreter::{Context, Value};
 
 use super::catalog::{Catalog, Rule};
-use super::engine::RuleError;
-use super::expr::{display, root_context, serialize_to_cel, to_cel};
+use super::engine::{get, params, RuleError};
+use super::expr::{display, root_context, serialize_to_cel};
 use crate::config::Config;
 use crate::findings::{Evidence, FleetFinding};
 use crate::fleet::GroupFacts;
@@ -131,38 +131,11 @@ pub fn evaluate_fleet(
     out
 }
 
-fn get(v: &Value, key: &str) -> Value {
-    match v {
-        Value::Map(m) => m
-            .map
-            .get(&cel_interpreter::objects::Key::String(std::sync::Arc::new(
-                key.to_owned(),
-            )))
-            .cloned()
-            .unwrap_or(Value::Null),
-        _ => Value::Null,
-    }
-}
-
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::List(l) => l.iter().map(display).collect(),
         _ => Vec::new(),
     }
-}
-
-fn params(rule: &Rule, config: &Config) -> Value {
-    let map: serde_json::Map<String, serde_json::Value> = rule
-        .params
-        .iter()
-        .map(|p| {
-            let v = config
-                .param(&rule.code, &rule.name, &p.name)
-                .unwrap_or_else(|| p.default.clone());
-            (p.name.clone(), v)
-        })
-        .collect();
-    to_cel(&serde_json::Value::Object(map))
 }
 
 fn check(
