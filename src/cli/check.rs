@@ -259,6 +259,7 @@ pub fn analyze_fleet(
         &catalog.digest,
     );
     let mut kept: Vec<fleet::FleetHost> = Vec::new();
+    let mut flag_sets = Vec::new();
     // Host names label every record and series; two snapshots of hosts
     // with one name would merge there, so the second is told apart by
     // its path.
@@ -300,7 +301,9 @@ pub fn analyze_fleet(
             write_error = Some(e);
         }
         if let HostOutcome::Done(done) = outcome {
-            kept.push(done.host);
+            let mut host = done.host;
+            host.share_flags(&mut flag_sets);
+            kept.push(host);
         }
     });
     if let Some(e) = write_error {

@@ -51,8 +51,10 @@ pub struct FleetCpu {
     pub vendor: Option<String>,
     pub microcode: Option<String>,
     pub logical: Option<u32>,
-    /// CPU flags; empty when cpuinfo was not captured.
-    pub flags: Vec<String>,
+    /// CPU flags; empty when cpuinfo was not captured. Shared between
+    /// hosts with the same flags ([`FleetHost::share_flags`]): they are
+    /// most of a summary's size, and a fleet has few kinds of CPU.
+    pub flags: std::sync::Arc<[String]>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -187,7 +189,7 @@ impl FleetHost {
                 vendor: h.cpu.vendor.clone(),
                 microcode: h.cpu.microcode.clone(),
                 logical: h.cpu.logical,
-                flags: h.cpu.flags.clone().unwrap_or_default(),
+                flags: h.cpu.flags.clone().unwrap_or_default().into(),
             },
             memory: FleetMemory {
                 total_kib: h.memory.total_kib,
@@ -217,6 +219,17 @@ impl FleetHost {
             governors: h.cpu.governors.keys().cloned().collect(),
             domains,
             running,
+        }
+    }
+}
+
+impl FleetHost {
+    /// Use an earlier host's copy of the same CPU flags, or keep this one
+    /// for the hosts after it.
+    pub fn share_flags(&mut self, seen: &mut Vec<std::sync::Arc<[String]>>) {
+        match seen.iter().find(|f| **f == self.cpu.flags) {
+            Some(f) => self.cpu.flags = f.clone(),
+            None => seen.push(self.cpu.flags.clone()),
         }
     }
 }
