@@ -172,6 +172,9 @@ fn archive(data: &[u8]) {
         max_total_bytes: 8 << 20,
         max_file_bytes: 4 << 20,
         max_entries: 10_000,
+        // Small enough that the fuzzer's members take the spill path too.
+        spill_over: 64 << 10,
+        max_memory_bytes: 1 << 20,
     };
     if let Ok(snap) = Snapshot::from_archive_reader(data, limits, Path::new("fuzz.tar")) {
         let _ = facts::gather(&snap);

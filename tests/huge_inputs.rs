@@ -98,6 +98,68 @@ fn a_sparse_10_gib_log_is_read_to_the_end_in_bounded_memory() {
     );
 }
 
+/// A `.tar.xz` sosreport whose 48 MiB `messages` ends with a QEMU OOM
+/// kill: the member is spilled to a temporary file as the archive streams
+/// past (it is over the 4 MiB a member may take in memory), and read back
+/// to its end. The same with caps scaled down so that every member,
+/// small ones included, takes the spill path once memory is "full".
+#[test]
+fn a_large_archive_member_is_spilled_and_read_to_its_end() {
+    use std::io::Write;
+    let mut messages = Vec::with_capacity(49 << 20);
+    let mut i = 0u64;
+    while messages.len() < 48 << 20 {
+        writeln!(
+            messages,
+            "Feb 10 16:{:02}:{:02} hv01 systemd[1]: Started Session {i} of user deploy.",
+            (i / 60) % 60,
+            i % 60
+        )
+        .unwrap();
+        i += 1;
+    }
+    messages.extend_from_slice(b"Feb 10 16:20:01 hv01 kernel: Out of memory: Killed process 4242 (qemu-system-x86) total-vm:9000000kB, anon-rss:8000000kB\n");
+    let lines = i + 1;
+    let mut tar_bytes = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut tar_bytes);
+        let mut add = |path: &str, data: &[u8]| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, path, data).unwrap();
+        };
+        add("sosreport-hv01/proc/meminfo", b"MemTotal: 2048 kB\n");
+        add("sosreport-hv01/var/log/messages", &messages);
+        b.finish().unwrap();
+    }
+    let mut xz = xz2::write::XzEncoder::new(Vec::new(), 1);
+    xz.write_all(&tar_bytes).unwrap();
+    let archive = xz.finish().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sosreport-hv01.tar.xz");
+    fs::write(&path, &archive).unwrap();
+    let catalog = Catalog::load(&[]).unwrap();
+    let tight = virt_doctor::snapshot::Limits {
+        spill_over: 1 << 10,
+        max_memory_bytes: 0,
+        ..Default::default()
+    };
+    for snap in [
+        Snapshot::open(&path).unwrap(),
+        Snapshot::from_archive_reader(&archive[..], tight, &path).unwrap(),
+    ] {
+        assert_eq!(snap.notices(), &[] as &[String]);
+        let a = analysis::run(&snap, &catalog, &Config::default(), Window::default());
+        let oom = a.findings.iter().find(|f| f.rule == "LOG001");
+        assert_eq!(oom.map(|f| f.events), Some(Some(1)), "{:?}", a.findings);
+        let log = status(&a, "var/log/messages");
+        assert_eq!(log.detail, Some(format!("{lines} lines read")));
+        assert_eq!(a.facts.host.memory.total_kib, Some(2048));
+    }
+}
+
 #[test]
 fn a_100_mb_line_is_cut_and_said_so() {
     let tmp = tempfile::tempdir().unwrap();

@@ -333,8 +333,9 @@ fn hardlinks_devices_fifos_duplicates_and_bad_names_are_contained() {
 fn compression_bombs_and_lying_sizes_stop_at_the_caps_and_say_so() {
     use std::io::Write;
     // 64 MiB of zeros in one entry compresses to ~64 KiB: a small bomb
-    // against caps scaled down to match (the default caps are 2 GiB in
-    // all, 512 MiB per file; the logic is the same).
+    // against caps scaled down to match (the default caps are 64 GiB in
+    // all, 32 GiB per file, on disk past the first 128 MiB in memory; the
+    // logic is the same).
     let mut tar_bytes = Vec::new();
     {
         let mut b = tar::Builder::new(&mut tar_bytes);
@@ -363,6 +364,7 @@ fn compression_bombs_and_lying_sizes_stop_at_the_caps_and_say_so() {
         max_total_bytes: 16 << 20,
         max_file_bytes: 8 << 20,
         max_entries: 100,
+        ..Default::default()
     };
     let name = std::path::Path::new("bomb.tar.gz");
     let snap = Snapshot::from_archive_reader(&bomb[..], limits, name).unwrap();

@@ -1,45 +1,90 @@
-//! Tar archives (`.tar`, `.tar.gz`, `.tar.xz`) read into memory.
+//! Tar archives (`.tar`, `.tar.gz`, `.tar.xz`), read in one streaming pass.
 //!
 //! A customer's sosreport arrives as `sosreport-host-2024-01-01.tar.xz` with
-//! one top-level directory. We never unpack it to disk: that would write to
-//! the analyst's machine and open the classic tar traps (`../` entries,
-//! links out of the tree). Instead the entries become an in-memory tree that
-//! the same link-by-link resolver walks. Entries that could only mean harm
-//! (absolute paths, `..`, non-UTF-8 names) are refused and named in the
-//! snapshot's notices; the analysis goes on with the rest.
+//! one top-level directory. We never unpack it into a directory tree: that
+//! would write files to the analyst's machine and open the classic tar
+//! traps (`../` entries, links out of the tree). Instead the entries become
+//! an in-memory index that the same link-by-link resolver walks. Entries
+//! that could only mean harm (absolute paths, `..`, non-UTF-8 names) are
+//! refused and named in the snapshot's notices; the analysis goes on with
+//! the rest.
+//!
+//! Small files (the `/proc` and `/sys` captures, domain XML, command
+//! output: thousands of them, most under a page) are kept in memory. Large
+//! members (logs, journals: a 3 GiB `messages` is not rare) are copied as
+//! they stream past into one anonymous temporary file (`tempfile`, which
+//! the OS deletes when it is closed, even after a crash), and read back
+//! from there, so memory stays flat whatever the archive holds and the end
+//! of a huge log is still analyzed. The archive is read once either way:
+//! a compressed stream cannot be rewound.
 //!
 //! Compression is detected from the first bytes, not the file name, so a
 //! `.tgz` or a misnamed file works too.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::resolve::{components, Node, Tree};
 use super::{Contents, ReadError};
 
-/// Caps on what one archive may make us hold in memory. Reaching one is
-/// reported, never silent.
+/// Caps on what one archive may make us hold. Reaching one is reported,
+/// never silent.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// All members together, in memory and spilled to the temporary file.
     pub max_total_bytes: u64,
+    /// One member.
     pub max_file_bytes: u64,
     pub max_entries: usize,
+    /// Members larger than this are spilled to the temporary file.
+    pub spill_over: u64,
+    /// Small members are kept in memory until they take this much; the
+    /// rest are spilled too.
+    pub max_memory_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_total_bytes: 2 << 30,
-            max_file_bytes: 512 << 20,
+            // Disk, not memory, past `max_memory_bytes`: the caps only
+            // stop an archive bomb from filling the analyst's disk.
+            max_total_bytes: 64 << 30,
+            max_file_bytes: 32 << 30,
             max_entries: 1_000_000,
+            spill_over: 4 << 20,
+            max_memory_bytes: 128 << 20,
+        }
+    }
+}
+
+/// Where a member's bytes are.
+#[derive(Clone)]
+enum Data {
+    Memory(Vec<u8>),
+    /// `len` bytes at `offset` in the spill file.
+    Spilled {
+        file: Arc<File>,
+        offset: u64,
+        len: u64,
+    },
+}
+
+impl Data {
+    fn len(&self) -> u64 {
+        match self {
+            Data::Memory(d) => d.len() as u64,
+            Data::Spilled { len, .. } => *len,
         }
     }
 }
 
 enum Entry {
     File {
-        data: Vec<u8>,
+        data: Data,
         truncated: bool,
         /// Modification time from the tar header, Unix seconds.
         mtime: Option<i64>,
@@ -47,6 +92,32 @@ enum Entry {
     Dir,
     Symlink(String),
     Special,
+}
+
+/// A spilled member read back: positioned reads, so that any number of
+/// readers share the one file.
+struct SpillReader {
+    file: Arc<File>,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for SpillReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = (buf.len() as u64).min(self.end - self.pos) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the temporary copy of an archive member ended early",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 pub struct ArchiveTree {
@@ -105,7 +176,7 @@ impl ArchiveTree {
             entries.insert(
                 path,
                 Entry::File {
-                    data,
+                    data: Data::Memory(data),
                     truncated: false,
                     mtime,
                 },
@@ -137,21 +208,40 @@ impl ArchiveTree {
             Some(Entry::File {
                 data, truncated, ..
             }) => {
-                let keep = data.len().min(limit as usize);
+                let keep = data.len().min(limit);
+                let bytes = match data {
+                    Data::Memory(d) => d[..keep as usize].to_vec(),
+                    Data::Spilled { file, offset, .. } => {
+                        let mut bytes = vec![0; keep as usize];
+                        file.read_exact_at(&mut bytes, *offset)
+                            .map_err(|e| ReadError::Io(e.to_string()))?;
+                        bytes
+                    }
+                };
                 Ok(Contents {
-                    bytes: data[..keep].to_vec(),
-                    truncated: *truncated || data.len() as u64 > limit,
+                    bytes,
+                    truncated: *truncated || data.len() > limit,
                 })
             }
             _ => Err(ReadError::NotFound),
         }
     }
 
-    /// The stored bytes of a file and its modification time, for
-    /// streaming without a copy.
-    pub fn bytes(&self, rel: &str) -> Result<(&[u8], Option<i64>), ReadError> {
+    /// A reader over a file's bytes, wherever they are kept, and its
+    /// modification time.
+    pub fn stream(&self, rel: &str) -> Result<(Box<dyn Read + Send + '_>, Option<i64>), ReadError> {
         match self.entries.get(rel) {
-            Some(Entry::File { data, mtime, .. }) => Ok((data, *mtime)),
+            Some(Entry::File { data, mtime, .. }) => {
+                let reader: Box<dyn Read + Send + '_> = match data {
+                    Data::Memory(d) => Box::new(d.as_slice()),
+                    Data::Spilled { file, offset, len } => Box::new(SpillReader {
+                        file: Arc::clone(file),
+                        pos: *offset,
+                        end: offset + len,
+                    }),
+                };
+                Ok((reader, *mtime))
+            }
             _ => Err(ReadError::NotFound),
         }
     }
@@ -183,9 +273,7 @@ impl Tree for ArchiveTree {
         Ok(match self.entries.get(rel) {
             None => Node::Missing,
             Some(Entry::Dir) => Node::Dir,
-            Some(Entry::File { data, .. }) => Node::File {
-                size: data.len() as u64,
-            },
+            Some(Entry::File { data, .. }) => Node::File { size: data.len() },
             Some(Entry::Symlink(t)) => Node::Symlink(t.clone()),
             Some(Entry::Special) => Node::Special,
         })
@@ -193,9 +281,10 @@ impl Tree for ArchiveTree {
 
     fn small_text(&self, rel: &str) -> Option<String> {
         match self.entries.get(rel) {
-            Some(Entry::File { data, .. }) if data.len() < 4096 => {
-                String::from_utf8(data.clone()).ok()
-            }
+            Some(Entry::File {
+                data: Data::Memory(data),
+                ..
+            }) if data.len() < 4096 => String::from_utf8(data.clone()).ok(),
             _ => None,
         }
     }
@@ -218,6 +307,11 @@ struct Raw {
     entries: Vec<(String, Entry)>,
     hardlinks: Vec<(String, String)>,
     notices: Vec<String>,
+    /// The temporary file large members go to, made when the first one
+    /// comes, and how much it holds.
+    spill: Option<Arc<File>>,
+    spilled: u64,
+    in_memory: u64,
 }
 
 impl Raw {
@@ -300,27 +394,44 @@ impl Raw {
                 let budget = limits
                     .max_file_bytes
                     .min(limits.max_total_bytes.saturating_sub(total));
-                let mut data = Vec::new();
-                if let Err(e) = (&mut entry).take(budget).read_to_end(&mut data) {
-                    self.notices
-                        .push(format!("entry `{name}` could not be read completely: {e}"));
-                    self.entries.push((
-                        rel,
-                        Entry::File {
-                            data,
-                            truncated: true,
-                            mtime: None,
-                        },
-                    ));
-                    break;
-                }
-                total += data.len() as u64;
-                let truncated = (data.len() as u64) < entry.size();
+                let size = entry.size();
+                let spill = size > limits.spill_over
+                    || self.in_memory + size.min(budget) > limits.max_memory_bytes;
+                let read = if spill {
+                    self.spill(&mut (&mut entry).take(budget))
+                } else {
+                    let mut data = Vec::new();
+                    let r = (&mut entry).take(budget).read_to_end(&mut data);
+                    self.in_memory += data.len() as u64;
+                    match r {
+                        Ok(_) => Ok(Data::Memory(data)),
+                        Err(e) => Err((e.to_string(), Some(Data::Memory(data)))),
+                    }
+                };
+                let data = match read {
+                    Ok(d) => d,
+                    Err((e, partial)) => {
+                        self.notices
+                            .push(format!("entry `{name}` could not be read completely: {e}"));
+                        if let Some(data) = partial {
+                            self.entries.push((
+                                rel,
+                                Entry::File {
+                                    data,
+                                    truncated: true,
+                                    mtime: None,
+                                },
+                            ));
+                        }
+                        break;
+                    }
+                };
+                total += data.len();
+                let truncated = data.len() < size;
                 if truncated {
                     self.notices.push(format!(
-                        "entry `{name}` was cut at {} of {} bytes (per-file cap {} MiB, total cap {} MiB)",
+                        "entry `{name}` was cut at {} of {size} bytes (per-file cap {} MiB, total cap {} MiB)",
                         data.len(),
-                        entry.size(),
                         limits.max_file_bytes >> 20,
                         limits.max_total_bytes >> 20
                     ));
@@ -357,11 +468,51 @@ impl Raw {
         Ok(())
     }
 
+    /// Copy a member to the end of the spill file. On failure, the error
+    /// and whatever part was written.
+    fn spill(&mut self, member: &mut impl Read) -> Result<Data, (String, Option<Data>)> {
+        let file = match &self.spill {
+            Some(f) => Arc::clone(f),
+            None => {
+                let f = Arc::new(tempfile::tempfile().map_err(|e| {
+                    (
+                        format!("no temporary file to hold large members: {e}"),
+                        None,
+                    )
+                })?);
+                self.spill = Some(Arc::clone(&f));
+                f
+            }
+        };
+        let offset = self.spilled;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut len = 0u64;
+        let result = loop {
+            let n = match member.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e.to_string()),
+            };
+            if let Err(e) = (&*file).write_all(&buf[..n]) {
+                break Err(format!("the temporary file could not take it: {e}"));
+            }
+            len += n as u64;
+        };
+        self.spilled += len;
+        let data = Data::Spilled { file, offset, len };
+        match result {
+            Ok(()) => Ok(data),
+            Err(e) => Err((e, Some(data))),
+        }
+    }
+
     fn finish(self) -> ArchiveTree {
         let Raw {
             entries,
             hardlinks,
             mut notices,
+            ..
         } = self;
         let strip = wrapper_dir(&entries);
         let unwrap = |p: &str| -> Option<String> {

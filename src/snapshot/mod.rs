@@ -246,11 +246,8 @@ impl Snapshot {
         match &self.backend {
             Backend::Fs(t) => t.stream(&real),
             Backend::Archive(t) => {
-                let (bytes, modified) = t.bytes(&real)?;
-                Ok(Stream {
-                    reader: Box::new(bytes),
-                    modified,
-                })
+                let (reader, modified) = t.stream(&real)?;
+                Ok(Stream { reader, modified })
             }
         }
     }
