@@ -42,3 +42,26 @@ pub fn size(var: &str, full: u64, smoke: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(if measuring() { full } else { smoke })
 }
+
+/// Run `command` to its end: its exit code, wall seconds and its own peak
+/// RSS in KiB (from `wait4`, so other children, such as ripgrep, do not
+/// count). Give it a file or null for stdout: a pipe nobody reads blocks.
+// The child is reaped by `wait4`, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+pub fn measured(command: &mut std::process::Command) -> (i32, f64, u64) {
+    let started = std::time::Instant::now();
+    let child = command.spawn().expect("the command starts");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own child's, and both pointers are valid.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(pid, child.id() as i32);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, seconds, usage.ru_maxrss as u64)
+}

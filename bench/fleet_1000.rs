@@ -125,38 +125,25 @@ fn write_host(path: &Path, files: &[(PathBuf, Vec<u8>)], i: usize) {
 }
 
 /// One run: seconds and the child's peak RSS in KiB.
-// The child is reaped by `wait4` below, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
 fn run(manifest: &Path, jobs: usize, hosts: usize, dir: &Path) -> (f64, u64) {
     let out_path = dir.join(format!("out-{jobs}-{hosts}.jsonl"));
-    let started = Instant::now();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
-        .args(["analyze", "--manifest"])
-        .arg(manifest)
-        .args([
-            "--group-by",
-            "cluster",
-            "--format",
-            "jsonl",
-            "--fail-on",
-            "never",
-            "-j",
-        ])
-        .arg(jobs.to_string())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // wait4, not Child::wait: it gives this child's own peak RSS.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let seconds = started.elapsed().as_secs_f64();
-    assert_eq!(pid, child.id() as i32);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "virt-doctor exited with {status}"
+    let (code, seconds, rss) = common::measured(
+        std::process::Command::new(env!("CARGO_BIN_EXE_virt-doctor"))
+            .args(["analyze", "--manifest"])
+            .arg(manifest)
+            .args([
+                "--group-by",
+                "cluster",
+                "--format",
+                "jsonl",
+                "--fail-on",
+                "never",
+                "-j",
+            ])
+            .arg(jobs.to_string())
+            .stdout(std::fs::File::create(&out_path).unwrap()),
     );
+    assert_eq!(code, 0, "virt-doctor exited with {code}");
     let records = std::fs::read_to_string(&out_path).unwrap();
     let host_records = records
         .lines()
@@ -164,5 +151,5 @@ fn run(manifest: &Path, jobs: usize, hosts: usize, dir: &Path) -> (f64, u64) {
         .count();
     assert_eq!(host_records, hosts, "every host analyzed");
     assert!(!records.contains("\"record\":\"failed\""));
-    (seconds, usage.ru_maxrss as u64)
+    (seconds, rss)
 }

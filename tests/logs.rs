@@ -503,3 +503,112 @@ fn every_log_rules_documented_example_fires_it() {
     assert!(catalog.log_rules.len() >= 30);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The literal prefilter only decides which lines the rules see, never what
+/// they find: a site log rule with no literal (`scans every line`, as
+/// `rules show` says) makes syslogs be read line by line, and the built-in
+/// rules' findings, lines and counts are the same as with the prefilter.
+/// The file has CRLF endings, bytes that are not UTF-8, a line over the
+/// 64 KiB cap with an event past the cap (never seen either way) and one
+/// before it, and a last line without a newline.
+#[test]
+fn a_rule_without_literals_reads_every_line_and_finds_the_same() {
+    let mut messages = Vec::new();
+    for i in 0..5000 {
+        messages.extend_from_slice(
+            format!(
+                "Nov 24 01:{:02}:{:02} kvm01 systemd[1]: Started Session {i} of user deploy. ",
+                (i / 60) % 60,
+                i % 60
+            )
+            .as_bytes(),
+        );
+        messages.extend_from_slice(b"\xff\xfe\r\n");
+        if i % 1000 == 999 {
+            messages.extend_from_slice(b"Nov 24 02:00:00 kvm01 kernel: INFO: task qemu-kvm:5120 blocked for more than 120 seconds.\r\n");
+        }
+    }
+    // An event after the cap of a long line (cut: not seen), and one before.
+    messages.extend_from_slice(b"Nov 24 02:10:00 kvm01 kernel: ");
+    messages.extend(std::iter::repeat_n(b'x', 70 * 1024));
+    messages.extend_from_slice(b" Out of memory: Killed process 6021 (qemu-kvm)\n");
+    messages.extend_from_slice(
+        b"Nov 24 02:11:00 kvm01 kernel: Out of memory: Killed process 6022 (qemu-kvm) ",
+    );
+    messages.extend(std::iter::repeat_n(b'y', 70 * 1024));
+    messages.extend_from_slice(
+        b"\nNov 24 02:12:00 kvm01 kernel: NETDEV WATCHDOG: eno1 (ixgbe): transmit queue 3 timed out",
+    );
+    let dir = snapshot_with(&[("var/log/messages", &messages)]);
+    let rules = tempfile::tempdir().unwrap();
+    fs::write(
+        rules.path().join("site.toml"),
+        r#"
+[[log_rule]]
+code = "SITE100"
+name = "numbered-lines"
+category = "cpu"
+severity = "info"
+sources = ["syslog"]
+pattern = '''^\w+: \d+$'''
+title = "t"
+message = "m"
+fix = "f"
+"#,
+    )
+    .unwrap();
+    let site = rules.path().to_str().unwrap();
+    let show =
+        String::from_utf8(run(&["rules", "show", "SITE100", "--rules-dir", site]).stdout).unwrap();
+    assert!(
+        show.contains("lines read:\n    scans every line: its best literal set has `: `, shorter than 3 bytes"),
+        "{show}"
+    );
+    let path = dir.path().to_str().unwrap();
+    let report = |extra: &[&str]| {
+        let mut args = vec!["analyze", path, "--format", "json", "--fail-on", "never"];
+        args.extend(extra);
+        let r = json(&args);
+        let findings: Vec<(String, u64, Vec<u64>)> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"].as_str().unwrap().starts_with("LOG"))
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["events"].as_u64().unwrap(),
+                    f["evidence"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| e["line"].as_u64().unwrap())
+                        .collect(),
+                )
+            })
+            .collect();
+        let status = r["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "log" && s["path"] == "var/log/messages")
+            .unwrap_or_else(|| panic!("no status for the log: {}", r["sources"]))["detail"]
+            .clone();
+        (findings, status)
+    };
+    let fast = report(&[]);
+    let every_line = report(&["--rules-dir", site]);
+    assert_eq!(fast, every_line);
+    assert_eq!(
+        fast.0,
+        [
+            ("LOG013".to_owned(), 5, vec![1001, 2002, 3003]),
+            ("LOG001".to_owned(), 1, vec![5007]),
+            ("LOG030".to_owned(), 1, vec![5008]),
+        ]
+    );
+    assert_eq!(
+        fast.1,
+        "5008 lines read; 2 lines longer than 64 KiB were cut"
+    );
+}

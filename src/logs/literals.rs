@@ -441,3 +441,18 @@ mod tests {
         assert!(required(r"(?i)\b(error|failed|could not|cannot)\b").is_err());
     }
 }
+
+#[cfg(test)]
+mod catalog_tests {
+    /// Every built-in log rule gets the fast path: a new pattern without a
+    /// usable literal would quietly make every syslog be read line by line.
+    #[test]
+    fn every_built_in_log_rule_has_literals() {
+        let catalog = crate::rules::Catalog::load(&[]).unwrap();
+        for rule in &catalog.log_rules {
+            if let Err(why) = super::required(rule.pattern.as_str()) {
+                panic!("{} scans every line: {why}", rule.code);
+            }
+        }
+    }
+}

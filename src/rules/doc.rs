@@ -48,6 +48,7 @@ impl<'a> Entry<'a> {
                 if let Some(x) = &r.exclude {
                     out.push((w.except_matching, x.as_str().to_owned()));
                 }
+                out.push((w.lines_read, lines_read(r.pattern.as_str(), lang)));
                 if r.min_count > 1 {
                     let n = r.min_count;
                     let threshold = match (lang, r.within_seconds) {
@@ -86,6 +87,46 @@ impl Catalog {
             let m = e.meta();
             m.code.eq_ignore_ascii_case(code_or_name) || m.name == code_or_name
         })
+    }
+}
+
+/// Which lines a log rule's pattern is run on: those holding one of the
+/// literals every match contains (found in whole buffers at memory
+/// speed), or every line, and why.
+fn lines_read(pattern: &str, lang: Lang) -> String {
+    const SHOWN: usize = 3;
+    match crate::logs::literals::required(pattern) {
+        Ok(literals) => {
+            let mut shown: Vec<String> = literals
+                .iter()
+                .take(SHOWN)
+                .map(|l| format!("`{l}`"))
+                .collect();
+            let more = literals.len().saturating_sub(SHOWN);
+            match lang {
+                Lang::En => {
+                    if more > 0 {
+                        shown.push(format!("one of {more} more"));
+                    }
+                    let last = shown.pop().unwrap_or_default();
+                    if shown.is_empty() {
+                        format!("only lines containing {last}")
+                    } else {
+                        format!("only lines containing {} or {last}", shown.join(", "))
+                    }
+                }
+                Lang::ZhCn => {
+                    if more > 0 {
+                        shown.push(format!("另外 {more} 个之一"));
+                    }
+                    format!("仅包含 {} 的行", shown.join("、"))
+                }
+            }
+        }
+        Err(why) => match lang {
+            Lang::En => format!("scans every line: {why}"),
+            Lang::ZhCn => format!("逐行扫描：{why}"),
+        },
     }
 }
 

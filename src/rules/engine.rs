@@ -118,31 +118,59 @@ fn subjects(scope: Scope, host: &Value, domains: &[Value]) -> Vec<Subject> {
     }
 }
 
-/// The facts as CEL values, converted once and shared by every thread.
+/// The facts as CEL values, converted once and shared by every thread,
+/// with the subjects of each scope the enabled rules use (computed once,
+/// not once per rule: with 5,000 domains that was 92 × 5,000 lookups of
+/// each domain's name).
 struct Bound {
     host: Value,
     derived: Value,
     domains_value: Value,
-    domains: Vec<Value>,
     sources: Value,
     capture: Value,
+    subjects: Vec<(Scope, Vec<Subject>)>,
+}
+
+impl Bound {
+    fn subjects(&self, scope: Scope) -> &[Subject] {
+        self.subjects
+            .iter()
+            .find(|(s, _)| *s == scope)
+            .map_or(&[], |(_, subjects)| subjects.as_slice())
+    }
+}
+
+fn cel<T: serde::Serialize>(v: &T) -> Value {
+    serialize_to_cel(v).expect("facts serialise")
+}
+
+/// The domains as one CEL list, converted on `threads` threads: on a host
+/// with thousands of domains the conversion is most of the fixed cost of
+/// an evaluation, and each domain converts on its own.
+fn domains_to_cel(domains: &[crate::facts::DomainFacts], threads: usize) -> Value {
+    let chunk = domains.len().div_ceil(threads).max(1);
+    let parts: Vec<Vec<Value>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = domains
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(cel).collect::<Vec<Value>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("conversion thread"))
+            .collect()
+    });
+    Value::List(Arc::new(parts.concat()))
 }
 
 pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation {
-    fn cel<T: serde::Serialize>(v: &T) -> Value {
-        serialize_to_cel(v).expect("facts serialise")
-    }
-    let domains_value = cel(&facts.domains);
-    let sources: std::collections::BTreeMap<&str, &crate::sources::SourceStatus> =
-        facts.sources.iter().map(|s| (s.id.as_str(), s)).collect();
-    let bound = Bound {
-        host: cel(&facts.host),
-        derived: cel(&facts.derived),
-        domains: list(&domains_value),
-        domains_value,
-        sources: cel(&sources),
-        capture: cel(&facts.capture),
-    };
+    // Rules are independent, so they are shared out over the CPUs; results
+    // are put back in catalog order, so the output does not depend on the
+    // thread count.
+    let threads = config.rule_threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    });
     let mut out = Evaluation::default();
     let enabled: Vec<&Rule> = catalog
         .rules
@@ -156,14 +184,25 @@ pub fn evaluate(catalog: &Catalog, facts: &Facts, config: &Config) -> Evaluation
             !off
         })
         .collect();
-    // Rules are independent, so they are shared out over the CPUs; results
-    // are put back in catalog order, so the output does not depend on the
-    // thread count.
-    let threads = config.rule_threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-    });
+    let domains_value = domains_to_cel(&facts.domains, threads);
+    let sources: std::collections::BTreeMap<&str, &crate::sources::SourceStatus> =
+        facts.sources.iter().map(|s| (s.id.as_str(), s)).collect();
+    let host = cel(&facts.host);
+    let mut scopes: Vec<Scope> = enabled.iter().map(|r| r.scope).collect();
+    scopes.sort_by_key(|s| *s as u8);
+    scopes.dedup();
+    let subjects = scopes
+        .into_iter()
+        .map(|scope| (scope, subjects(scope, &host, &list(&domains_value))))
+        .collect();
+    let bound = Bound {
+        host,
+        derived: cel(&facts.derived),
+        domains_value,
+        sources: cel(&sources),
+        capture: cel(&facts.capture),
+        subjects,
+    };
     let chunk = enabled.len().div_ceil(threads).max(1);
     let parts: Vec<Evaluation> = std::thread::scope(|scope| {
         let handles: Vec<_> = enabled
@@ -207,7 +246,7 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
         if let Some(e) = rule_english.as_mut() {
             e.add_variable_from_value("params", params);
         }
-        for subject in subjects(rule.scope, &bound.host, &bound.domains) {
+        for subject in bound.subjects(rule.scope) {
             let mut ctx = rule_ctx.new_inner_scope();
             let mut data_ctx = rule_english.as_ref().map(|e| e.new_inner_scope());
             for (k, v) in &subject.bindings {
@@ -217,7 +256,7 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
                 }
             }
             let data = data_ctx.as_ref().unwrap_or(&ctx);
-            match check(rule, &ctx, data, subject.domain, config.lang) {
+            match check(rule, &ctx, data, subject.domain.clone(), config.lang) {
                 Ok(Some(f)) => out.findings.push(f),
                 Ok(None) => {}
                 Err(e) => out.errors.push(RuleError {
