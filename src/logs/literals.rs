@@ -79,13 +79,22 @@ impl Prefilter {
     /// most 10 bytes.
     pub fn new(literals: &[String]) -> Result<Prefilter, String> {
         let longest = literals.iter().map(String::len).max().unwrap_or(0);
-        // The longest cut that leaves few enough: longer literals pick
-        // fewer lines that then fail the regexes.
-        let mut cut = longest;
-        let mut kept = minimal(literals, cut);
-        while kept.len() > TEDDY_MAX && cut > MIN_LEN {
-            cut -= 1;
-            kept = minimal(literals, cut);
+        // The longest cut that leaves few enough (longer literals pick
+        // fewer lines that then fail the regexes), by bisection: shorter
+        // cuts leave fewer distinct literals.
+        let mut kept = minimal(literals, longest);
+        if kept.len() > TEDDY_MAX {
+            let (mut fits, mut over) = (MIN_LEN, longest);
+            kept = minimal(literals, fits);
+            while over - fits > 1 {
+                let mid = (fits + over) / 2;
+                let k = minimal(literals, mid);
+                if k.len() <= TEDDY_MAX {
+                    (fits, kept) = (mid, k);
+                } else {
+                    over = mid;
+                }
+            }
         }
         let teddy = (kept.len() <= TEDDY_MAX)
             .then(|| packed::Config::new().builder().extend(&kept).build())
