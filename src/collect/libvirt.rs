@@ -108,7 +108,7 @@ fn gather(conn: &Connect, out: &mut Answers) -> Result<(), String> {
     // Flags 0: active and inactive, persistent and transient.
     let domains = conn.list_all_domains(0).map_err(|e| e.to_string())?;
     out.domains = domains.len();
-    let mut names = Vec::new();
+    let mut list = Vec::new();
     for dom in &domains {
         let name = match dom.name() {
             Ok(n) => n,
@@ -122,16 +122,12 @@ fn gather(conn: &Connect, out: &mut Answers) -> Result<(), String> {
             .map(|(s, _)| state_name(s.known()))
             .unwrap_or("unknown");
         domain_files(dom, &name, dom.id().is_some(), out);
-        names.push((dom.id(), name, state));
-    }
-    let list: Vec<ListEntry> = names
-        .iter()
-        .map(|(id, name, state)| ListEntry {
-            id: *id,
+        list.push(ListEntry {
+            id: dom.id(),
             name,
-            state,
-        })
-        .collect();
+            state: state.to_owned(),
+        });
+    }
     out.files
         .push((paths::VIRSH_LIST.into(), list_text(&list).into_bytes()));
 

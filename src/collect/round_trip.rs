@@ -121,25 +121,25 @@ fn virsh_list() {
     let entries = [
         ListEntry {
             id: Some(1),
-            name: "web01",
-            state: "running",
+            name: "web01".into(),
+            state: "running".into(),
         },
         ListEntry {
             id: None,
-            name: "db",
-            state: "shut off",
+            name: "db".into(),
+            state: "shut off".into(),
         },
         ListEntry {
             id: Some(7),
-            name: "batch",
-            state: "in shutdown",
+            name: "batch".into(),
+            state: "in shutdown".into(),
         },
     ];
     let back = virsh::parse_list(&list_text(&entries));
     assert!(back.problems.is_empty(), "{:?}", back.problems);
     let expected: BTreeMap<String, String> = entries
         .iter()
-        .map(|e| (e.name.to_owned(), e.state.to_owned()))
+        .map(|e| (e.name.clone(), e.state.clone()))
         .collect();
     assert_eq!(back.value, expected);
     assert!(virsh::parse_list(&list_text(&[])).value.is_empty());
@@ -265,8 +265,8 @@ fn own_files_are_found_where_the_collector_puts_them() {
             paths::VIRSH_LIST.to_owned(),
             list_text(&[ListEntry {
                 id: Some(1),
-                name: "web01",
-                state: "running",
+                name: "web01".into(),
+                state: "running".into(),
             }])
             .into_bytes(),
         ),

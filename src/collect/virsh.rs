@@ -6,10 +6,10 @@
 
 /// One `virsh list --all` row: the domain's id (running domains have
 /// one), name and state as virsh words it (`running`, `shut off`).
-pub struct ListEntry<'a> {
+pub struct ListEntry {
     pub id: Option<u32>,
-    pub name: &'a str,
-    pub state: &'a str,
+    pub name: String,
+    pub state: String,
 }
 
 /// `virsh version`'s two lines that matter, as virsh prints them (hosts
