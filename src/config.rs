@@ -67,9 +67,34 @@ pub struct Config {
     pub rule_threads: Option<usize>,
 }
 
+/// Why a config file could not be used. Each names the file, and the
+/// line where the problem has one.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Not TOML, or a key the config does not have.
+    #[error("{}:{line}: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// A `[[suppress]]` entry without a reason, with a bad date or glob.
+    #[error("{}:{line}: [[suppress]] {message}", path.display())]
+    Suppression {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
 impl Config {
     /// Find and read the config file; no file at all is an empty config.
-    pub fn discover(explicit: Option<&Path>) -> anyhow::Result<Config> {
+    pub fn discover(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         let candidates: Vec<PathBuf> = match explicit {
             Some(p) => vec![p.to_owned()],
             None => vec![
@@ -83,39 +108,41 @@ impl Config {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
                     continue
                 }
-                Err(e) => anyhow::bail!("cannot read config {}: {e}", path.display()),
+                Err(error) => return Err(ConfigError::Read { path, error }),
             }
         }
         Ok(Config::default())
     }
 
-    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let mut c: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(1, |s| line_of(s.start));
-            anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
+        let mut c: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_owned(),
+            line: e.span().map_or(1, |s| line_of(s.start)),
+            message: e.message().to_owned(),
         })?;
         for raw in std::mem::take(&mut c.raw_suppressions) {
             let line = line_of(raw.span().start);
             let raw = raw.into_inner();
             let at = format!("{}:{line}", path.display());
-            if raw.reason.trim().is_empty() {
-                anyhow::bail!("{at}: [[suppress]] for `{}` needs a reason", raw.rule);
-            }
-            let expires = match &raw.expires {
-                None => None,
-                Some(d) => Some(
-                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| {
-                        anyhow::anyhow!(
-                            "{at}: [[suppress]] expires = \"{d}\": {e} (write YYYY-MM-DD)"
-                        )
-                    })?,
-                ),
+            let problem = |message: String| ConfigError::Suppression {
+                path: path.to_owned(),
+                line,
+                message,
             };
+            if raw.reason.trim().is_empty() {
+                return Err(problem(format!("for `{}` needs a reason", raw.rule)));
+            }
+            let expires =
+                match &raw.expires {
+                    None => None,
+                    Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(
+                        |e| problem(format!("expires = \"{d}\": {e} (write YYYY-MM-DD)")),
+                    )?),
+                };
             for (what, pattern) in [("host", &raw.host), ("domain", &raw.domain)] {
                 if let Some(p) = pattern {
-                    glob::Pattern::new(p)
-                        .map_err(|e| anyhow::anyhow!("{at}: [[suppress]] {what} = \"{p}\": {e}"))?;
+                    glob::Pattern::new(p).map_err(|e| problem(format!("{what} = \"{p}\": {e}")))?;
                 }
             }
             c.suppressions.push(Suppression {
@@ -270,4 +297,50 @@ pub struct Suppression {
     pub expires: Option<chrono::NaiveDate>,
     /// `file:line` where it was written.
     pub origin: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let path = Path::new("site.toml");
+        let err = Config::parse("disable = [\"MEM012\"]\nselect = 3\n", path).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Syntax { line: 2, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().starts_with("site.toml:2: "), "{err}");
+
+        let err = Config::parse("[[suppress]]\nrule = \"DISK008\"\n", path).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "site.toml:1: [[suppress]] for `DISK008` needs a reason"
+        );
+        let err = Config::parse(
+            "\n[[suppress]]\nrule = \"DISK008\"\nreason = \"r\"\nexpires = \"soon\"\n",
+            path,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Suppression { line: 2, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("site.toml:2: [[suppress]] expires = \"soon\": "),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with(" (write YYYY-MM-DD)"), "{err}");
+    }
+
+    #[test]
+    fn an_explicit_config_must_exist() {
+        let err = Config::discover(Some(Path::new("/nonexistent/virt-doctor.toml"))).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }));
+        assert!(err
+            .to_string()
+            .starts_with("cannot read config /nonexistent/virt-doctor.toml: "));
+    }
 }

@@ -87,7 +87,13 @@ pub fn run(name: &str, data: &[u8]) {
             let _ = parse::pressure::parse(t);
         }
         "capture_files" => {
-            let _ = parse::capture::parse(t);
+            let _ = parse::capture::info::parse(t);
+            let _ = parse::capture::devices::parse(t);
+            let _ = parse::capture::kvm::parse(t);
+            let _ = parse::capture::iommu::parse(t);
+            let _ = parse::capture::pids::parse(t);
+            let _ = parse::capture::vcpu::vcpu_number(t);
+            let _ = parse::pidfile::parse(t);
             let _ = parse::virsh::parse_list(t);
             let _ = parse::virsh::parse_domstats(t);
             let _ = parse::schedstat::parse(t);

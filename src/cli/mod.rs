@@ -541,12 +541,5 @@ pub fn open_host(path: &std::path::Path) -> anyhow::Result<virt_doctor::snapshot
 
 fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
     let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    Catalog::load(&dirs).map_err(|errors| {
-        anyhow::anyhow!(
-            "the rule catalog has {} error{}:\n  {}",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
-            errors.join("\n  ")
-        )
-    })
+    Ok(Catalog::load(&dirs)?)
 }

@@ -15,9 +15,8 @@ use virt::connect::Connect;
 use virt::domain::{Domain, DomainState};
 use virt::sys;
 
-/// Where the capture keeps each answer. Shared with the source table's
-/// candidates so the two cannot drift.
-pub const DIR: &str = "sos_commands/virsh";
+use super::virsh::{domstats_text, list_text, version_text, ListEntry};
+use crate::parse::capture::paths::{self, fill};
 
 pub struct Answers {
     /// (path in the capture, contents).
@@ -91,20 +90,12 @@ fn ask_now(uri: &str) -> Result<Answers, String> {
 fn gather(conn: &Connect, out: &mut Answers) -> Result<(), String> {
     let caps = conn.capabilities().map_err(|e| e.to_string())?;
     out.files
-        .push((format!("{DIR}/virsh_-r_capabilities"), caps.into_bytes()));
+        .push((paths::VIRSH_CAPABILITIES.into(), caps.into_bytes()));
 
-    // `virsh version`'s two lines that matter, as virsh prints them:
-    // hosts of a cluster are compared on them.
-    let dotted = |v: u32| format!("{}.{}.{}", v / 1_000_000, v / 1_000 % 1_000, v % 1_000);
     match (conn.lib_version(), conn.hyp_version()) {
         (Ok(lib), Ok(hyper)) => out.files.push((
-            format!("{DIR}/virsh_-r_version"),
-            format!(
-                "Using library: libvirt {}\nRunning hypervisor: QEMU {}\n",
-                dotted(lib),
-                dotted(hyper)
-            )
-            .into_bytes(),
+            paths::VIRSH_VERSION.into(),
+            version_text(lib, hyper).into_bytes(),
         )),
         (l, h) => out.errors.push(format!(
             "versions: {}",
@@ -117,7 +108,7 @@ fn gather(conn: &Connect, out: &mut Answers) -> Result<(), String> {
     // Flags 0: active and inactive, persistent and transient.
     let domains = conn.list_all_domains(0).map_err(|e| e.to_string())?;
     out.domains = domains.len();
-    let mut list = String::from(" Id   Name   State\n--------------------\n");
+    let mut list = Vec::new();
     for dom in &domains {
         let name = match dom.name() {
             Ok(n) => n,
@@ -130,12 +121,15 @@ fn gather(conn: &Connect, out: &mut Answers) -> Result<(), String> {
             .state()
             .map(|(s, _)| state_name(s.known()))
             .unwrap_or("unknown");
-        let id = dom.id().map_or("-".to_owned(), |i| i.to_string());
-        list.push_str(&format!(" {id}   {name}   {state}\n"));
         domain_files(dom, &name, dom.id().is_some(), out);
+        list.push(ListEntry {
+            id: dom.id(),
+            name,
+            state: state.to_owned(),
+        });
     }
     out.files
-        .push((format!("{DIR}/virsh_-r_list_--all"), list.into_bytes()));
+        .push((paths::VIRSH_LIST.into(), list_text(&list).into_bytes()));
 
     // Statistics of the running domains, in `virsh domstats` text form.
     let stats = conn
@@ -149,7 +143,7 @@ fn gather(conn: &Connect, out: &mut Answers) -> Result<(), String> {
             }
             free_records(records.iter().map(|r| r.ptr).collect());
             out.files
-                .push((format!("{DIR}/virsh_-r_domstats"), text.into_bytes()));
+                .push((paths::VIRSH_DOMSTATS.into(), text.into_bytes()));
         }
         Err(e) => out.errors.push(format!("domain statistics: {e}")),
     }
@@ -162,13 +156,13 @@ fn domain_files(dom: &Domain, name: &str, active: bool, out: &mut Answers) {
     match dom.xml_desc(0) {
         Ok(xml) => out
             .files
-            .push((format!("{DIR}/virsh_-r_dumpxml_{name}"), xml.into_bytes())),
+            .push((fill(paths::VIRSH_DUMPXML, &[&name]), xml.into_bytes())),
         Err(e) => out.errors.push(format!("{name}: dumpxml: {e}")),
     }
     if active && dom.is_persistent().unwrap_or(false) {
         match dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE) {
             Ok(xml) => out.files.push((
-                format!("{DIR}/inactive/virsh_-r_dumpxml_--inactive_{name}"),
+                fill(paths::VIRSH_DUMPXML_INACTIVE, &[&name]),
                 xml.into_bytes(),
             )),
             Err(e) => out.errors.push(format!("{name}: dumpxml --inactive: {e}")),
@@ -182,7 +176,7 @@ fn domain_files(dom: &Domain, name: &str, active: bool, out: &mut Answers) {
                     continue;
                 };
                 out.files.push((
-                    format!("{DIR}/snapshots/{name}/{sname}.xml"),
+                    fill(paths::VIRSH_SNAPSHOT, &[&name, &sname]),
                     xml.into_bytes(),
                 ));
             }
@@ -239,7 +233,7 @@ fn stats_text(record: sys::virDomainStatsRecordPtr) -> String {
         } else {
             CStr::from_ptr(name_ptr).to_string_lossy().into_owned()
         };
-        let mut text = format!("Domain: '{name}'\n");
+        let mut fields = Vec::new();
         for i in 0..r.nparams.max(0) as usize {
             let p = &*r.params.add(i);
             let field = CStr::from_ptr(p.field.as_ptr()).to_string_lossy();
@@ -255,9 +249,8 @@ fn stats_text(record: sys::virDomainStatsRecordPtr) -> String {
                 }
                 _ => continue,
             };
-            text.push_str(&format!("  {field}={value}\n"));
+            fields.push((field.into_owned(), value));
         }
-        text.push('\n');
-        text
+        domstats_text(&name, &fields)
     }
 }

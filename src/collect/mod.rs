@@ -20,7 +20,10 @@
 pub mod libvirt;
 mod probe;
 pub mod redact;
+#[cfg(test)]
+mod round_trip;
 mod sample;
+pub mod virsh;
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
@@ -28,18 +31,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::parse::capture::kvm::KvmProbe;
+use crate::parse::capture::paths;
 use crate::parse::capture::{CaptureInfo, LibvirtInfo, Redactions, SourceTiming};
 use crate::snapshot::{resolve::Node, Kind, ReadError, Snapshot};
 use crate::sources::{Locator, Source, SOURCES};
-
-/// Where the capture's own description is kept.
-pub const INFO_PATH: &str = "virt-doctor.json";
-/// Device nodes present or absent on the host (`dev/kvm present`).
-pub const DEVICES_PATH: &str = "virt-doctor/devices";
-/// The answer to `KVM_GET_API_VERSION` on `/dev/kvm`.
-pub const KVM_PATH: &str = "virt-doctor/kvm";
-/// How many entries `sys/kernel/iommu_groups` has (0 = IOMMU off).
-pub const IOMMU_GROUPS_PATH: &str = "virt-doctor/iommu-groups";
 
 pub struct Options {
     /// Root of the host's files: `/`, or a mounted host (`--sysroot`).
@@ -244,14 +240,14 @@ pub fn collect(opts: &Options) -> Capture {
 
     if let Ok(groups) = root.list("sys/kernel/iommu_groups") {
         cap.add(
-            IOMMU_GROUPS_PATH.into(),
-            format!("{}\n", groups.len()).into_bytes(),
+            paths::IOMMU_GROUPS.into(),
+            iommu_groups_text(groups.len()).into_bytes(),
             None,
         );
     }
     if on_this_host {
         let answer = probe::kvm_api_version(Path::new("/dev/kvm"));
-        cap.add(KVM_PATH.into(), answer.into_bytes(), None);
+        cap.add(paths::KVM.into(), kvm_text(&answer).into_bytes(), None);
     }
 
     cap.info.libvirt = match &opts.connect {
@@ -343,14 +339,45 @@ pub fn collect(opts: &Options) -> Capture {
         secrets,
         hosts: opts.redact_hosts,
     };
-    let info = serde_json::to_vec_pretty(&cap.info).expect("capture info serialises");
-    cap.add(INFO_PATH.into(), info, None);
+    let info = info_json(&cap.info);
+    cap.add(paths::INFO.into(), info, None);
     cap
+}
+
+/// [`paths::INFO`]: the capture's description of itself.
+fn info_json(info: &CaptureInfo) -> Vec<u8> {
+    serde_json::to_vec_pretty(info).expect("capture info serialises")
+}
+
+/// [`paths::IOMMU_GROUPS`]: how many IOMMU groups the host has.
+fn iommu_groups_text(groups: usize) -> String {
+    format!("{groups}\n")
+}
+
+/// [`paths::KVM`]: what the probe of `/dev/kvm` answered.
+fn kvm_text(probe: &KvmProbe) -> String {
+    match probe {
+        KvmProbe::Absent => "absent\n".into(),
+        KvmProbe::ApiVersion(v) => format!("api_version={v}\n"),
+        KvmProbe::Error(name, message) if message.is_empty() => format!("error={name}\n"),
+        KvmProbe::Error(name, message) => format!("error={name}: {message}\n"),
+    }
+}
+
+/// [`paths::DEVICES`]: each device node (`dev/kvm`) and whether it exists.
+fn devices_text(devices: &[(&str, bool)]) -> String {
+    devices
+        .iter()
+        .map(|(path, present)| {
+            let word = if *present { "present" } else { "absent" };
+            format!("{path} {word}\n")
+        })
+        .collect()
 }
 
 /// Candidate prefixes that a host never has as files: command output
 /// (sosreport, insights) and what a capture writes itself.
-const CAPTURE_ONLY: &[&str] = &["sos_commands/", "insights_commands/", "virt-doctor"];
+const CAPTURE_ONLY: &[&str] = &["sos_commands/", "insights_commands/", paths::OWN];
 
 /// How long one source's files may take to read. Files under /proc and
 /// /sys answer at once; this bounds the odd one that does not (a hung
@@ -446,7 +473,7 @@ fn copy_host_files(
             Ok(c) => {
                 timing.files += 1;
                 timing.bytes += c.bytes.len() as u64;
-                cap.add("sos_commands/kernel/dmesg".into(), c.bytes, None);
+                cap.add(paths::DMESG.into(), c.bytes, None);
             }
             Err(e) => timing.errors.push(format!("`dmesg`: {e}")),
         }
@@ -520,16 +547,17 @@ fn read_source(root: &Snapshot, source: &Source) -> SourceRead {
             // A tree without /dev (a captured tree used as sysroot) says
             // nothing about devices: better unknown than absent.
             Locator::Exists(_) if !matches!(root.stat("dev"), Ok(Node::Dir)) => {}
-            Locator::Exists(paths) => {
-                let mut text = String::new();
-                for p in paths {
-                    let present = root.stat(p).is_ok_and(|n| n != Node::Missing);
-                    let word = if present { "present" } else { "absent" };
-                    text.push_str(&format!("{p} {word}\n"));
-                }
+            Locator::Exists(nodes) => {
+                let devices: Vec<(&str, bool)> = nodes
+                    .iter()
+                    .map(|p| (*p, root.stat(p).is_ok_and(|n| n != Node::Missing)))
+                    .collect();
                 out.timing.files += 1;
-                out.files
-                    .push((DEVICES_PATH.into(), text.into_bytes(), None));
+                out.files.push((
+                    paths::DEVICES.into(),
+                    devices_text(&devices).into_bytes(),
+                    None,
+                ));
             }
             Locator::Names(pattern) => {
                 for m in root.glob(pattern) {

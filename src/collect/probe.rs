@@ -4,33 +4,35 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
+use crate::parse::capture::kvm::KvmProbe;
+
 /// `_IO(KVMIO, 0x00)`: takes no argument, changes nothing.
 const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
 
-/// `api_version=12`, or `error=<errno name>: <message>`, or `absent`.
+/// The API version, or the errno's name and message, or `Absent`.
 ///
 /// virt-host-validate only checks that /dev/kvm is accessible; opening it
 /// and asking its API version proves the module is loaded and answers,
 /// which is what QEMU will need. The node is opened read-only: the ioctl
 /// does not need write access, and a scan must never open a device for
 /// writing.
-pub fn kvm_api_version(dev: &Path) -> String {
+pub fn kvm_api_version(dev: &Path) -> KvmProbe {
     let file = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_CLOEXEC)
         .open(dev)
     {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return "absent\n".into(),
-        Err(e) => return format!("error={}: {e}\n", errno_name(e.raw_os_error())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return KvmProbe::Absent,
+        Err(e) => return KvmProbe::Error(errno_name(e.raw_os_error()), e.to_string()),
     };
     // SAFETY: a valid fd and an ioctl that takes no argument.
     let version = unsafe { libc::ioctl(file.as_raw_fd(), KVM_GET_API_VERSION, 0) };
     if version < 0 {
         let e = std::io::Error::last_os_error();
-        return format!("error={}: {e}\n", errno_name(e.raw_os_error()));
+        return KvmProbe::Error(errno_name(e.raw_os_error()), e.to_string());
     }
-    format!("api_version={version}\n")
+    KvmProbe::ApiVersion(i64::from(version))
 }
 
 /// The errno's name, which rules match on (`EACCES` is the scanning
@@ -54,8 +56,14 @@ mod tests {
 
     #[test]
     fn a_missing_node_is_absent_and_a_plain_file_is_not_kvm() {
-        assert_eq!(kvm_api_version(Path::new("/nonexistent/kvm")), "absent\n");
+        assert_eq!(
+            kvm_api_version(Path::new("/nonexistent/kvm")),
+            KvmProbe::Absent
+        );
         let f = tempfile::NamedTempFile::new().unwrap();
-        assert!(kvm_api_version(f.path()).starts_with("error=ENOTTY: "));
+        assert!(matches!(
+            kvm_api_version(f.path()),
+            KvmProbe::Error(name, _) if name == "ENOTTY"
+        ));
     }
 }

@@ -14,22 +14,19 @@
 
 use std::time::Instant;
 
+use crate::parse::capture::paths::{self, fill, sampled_from};
+use crate::parse::capture::vcpu::is_vcpu_thread;
 use crate::snapshot::Snapshot;
 
-/// Where sample `n` keeps its files: `virt-doctor/samples/<n>/proc/...`.
-pub const DIR: &str = "virt-doctor/samples";
-/// `<domain> <pid>` per line: whose vCPU threads were sampled.
-pub const PIDS_PATH: &str = "virt-doctor/samples/domain-pids";
-
+/// The host's counters each sample copies, each kept at its pattern
+/// filled with the sample's number (and the pressure resource).
 const HOST_FILES: &[&str] = &[
-    "proc/uptime",
-    "proc/stat",
-    "proc/diskstats",
-    "proc/net/dev",
-    "proc/pressure/cpu",
-    "proc/pressure/memory",
-    "proc/pressure/io",
+    paths::SAMPLE_UPTIME,
+    paths::SAMPLE_STAT,
+    paths::SAMPLE_DISKSTATS,
+    paths::SAMPLE_NETDEV,
 ];
+const PRESSURE: &[&str] = &["cpu", "memory", "io"];
 
 pub struct Sampler {
     pub started: Instant,
@@ -55,63 +52,74 @@ impl Sampler {
         let interval = self.started.elapsed().as_secs_f64();
         let mut files = self.first;
         files.extend(read_sample(root, 1, &self.pids));
-        let list: String = self
-            .pids
-            .iter()
-            .map(|(name, pid)| format!("{name} {pid}\n"))
-            .collect();
-        files.push((PIDS_PATH.to_owned(), list.into_bytes()));
+        files.push((
+            paths::SAMPLED_PIDS.to_owned(),
+            pids_text(&self.pids).into_bytes(),
+        ));
         (files, (interval * 1000.0).round() / 1000.0)
     }
 }
 
+/// [`paths::SAMPLED_PIDS`]: `<domain> <pid>` per line.
+pub(super) fn pids_text(pids: &[(String, u32)]) -> String {
+    pids.iter()
+        .map(|(name, pid)| format!("{name} {pid}\n"))
+        .collect()
+}
+
 fn read_sample(root: &Snapshot, n: usize, pids: &[(String, u32)]) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for path in HOST_FILES {
-        if let Ok(c) = root.read(path, 4 << 20) {
-            out.push((format!("{DIR}/{n}/{path}"), c.bytes));
-        }
+    let mut copy = |pattern: &'static str, parts: &[&dyn std::fmt::Display]| {
+        let host = fill(sampled_from(pattern), parts);
+        let c = root.read(&host, 4 << 20).ok()?;
+        let mut all: Vec<&dyn std::fmt::Display> = vec![&n];
+        all.extend(parts);
+        out.push((fill(pattern, &all), c.bytes));
+        Some(())
+    };
+    for pattern in HOST_FILES {
+        copy(pattern, &[]);
+    }
+    for resource in PRESSURE {
+        copy(paths::SAMPLE_PRESSURE, &[resource]);
     }
     for (_, pid) in pids {
         let Ok(tasks) = root.list(&format!("proc/{pid}/task")) else {
             continue;
         };
         for (tid, _) in tasks {
-            let base = format!("proc/{pid}/task/{tid}");
-            let Ok(comm) = root.read(&format!("{base}/comm"), 256) else {
+            let comm_path = fill(sampled_from(paths::SAMPLE_VCPU_COMM), &[pid, &tid]);
+            let Ok(comm) = root.read(&comm_path, 256) else {
                 continue;
             };
             if !is_vcpu_thread(&String::from_utf8_lossy(&comm.bytes)) {
                 continue;
             }
-            if let Ok(s) = root.read(&format!("{base}/schedstat"), 256) {
-                out.push((format!("{DIR}/{n}/{base}/comm"), comm.bytes));
-                out.push((format!("{DIR}/{n}/{base}/schedstat"), s.bytes));
+            let stat_path = fill(sampled_from(paths::SAMPLE_VCPU_SCHEDSTAT), &[pid, &tid]);
+            if let Ok(s) = root.read(&stat_path, 256) {
+                out.push((fill(paths::SAMPLE_VCPU_COMM, &[&n, pid, &tid]), comm.bytes));
+                out.push((
+                    fill(paths::SAMPLE_VCPU_SCHEDSTAT, &[&n, pid, &tid]),
+                    s.bytes,
+                ));
             }
         }
     }
     out
 }
 
-/// QEMU names its vCPU threads `CPU 0/KVM` (`CPU 0/TCG` under emulation,
-/// which is sampled too: it is the same contention).
-pub fn is_vcpu_thread(comm: &str) -> bool {
-    let comm = comm.trim();
-    comm.strip_prefix("CPU ")
-        .and_then(|rest| rest.split_once('/'))
-        .is_some_and(|(n, accel)| n.parse::<u32>().is_ok() && matches!(accel, "KVM" | "TCG"))
-}
-
 /// Running domains' QEMU pids: libvirt's pid files, else QEMU processes
 /// found by their `-name guest=<name>` argument (pid files are root-only).
 fn qemu_pids(root: &Snapshot) -> Vec<(String, u32)> {
     let mut out: Vec<(String, u32)> = Vec::new();
-    for pattern in ["run/libvirt/qemu/*.pid", "var/run/libvirt/qemu/*.pid"] {
+    for pattern in crate::sources::PID_FILES {
         for m in root.glob(pattern) {
             let (Some(name), Ok(c)) = (m.captures.first(), root.read(&m.path, 64)) else {
                 continue;
             };
-            if let Ok(pid) = String::from_utf8_lossy(&c.bytes).trim().parse::<u32>() {
+            if let Some(pid) =
+                crate::parse::pidfile::parse(&String::from_utf8_lossy(&c.bytes)).value
+            {
                 if !out.iter().any(|(n, _)| n == name) {
                     out.push((name.clone(), pid));
                 }
@@ -156,15 +164,6 @@ fn guest_name(cmdline: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn vcpu_threads_are_recognised_by_name() {
-        assert!(is_vcpu_thread("CPU 0/KVM\n"));
-        assert!(is_vcpu_thread("CPU 15/TCG"));
-        assert!(!is_vcpu_thread("qemu-system-x86"));
-        assert!(!is_vcpu_thread("CPU x/KVM"));
-        assert!(!is_vcpu_thread("IO mon_iothread"));
-    }
 
     #[test]
     fn guest_names_come_from_the_name_argument() {

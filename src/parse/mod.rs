@@ -27,6 +27,7 @@ pub mod lscpu;
 pub mod meminfo;
 pub mod netdev;
 pub mod numactl;
+pub mod pidfile;
 pub mod pressure;
 pub mod processes;
 pub mod schedstat;

@@ -6,7 +6,7 @@
 //! and the line of the rule, and all of them are reported at once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -479,6 +479,77 @@ impl std::ops::Deref for Rule {
     }
 }
 
+/// Why the catalog could not be loaded: every problem of every rule file,
+/// all at once. Shown as `the rule catalog has 2 errors:` and one problem
+/// per indented line.
+#[derive(Debug)]
+pub struct CatalogError {
+    pub problems: Vec<CatalogProblem>,
+}
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "the rule catalog has {n} error{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+/// One problem of the catalog, naming the file (and line) where it has
+/// one.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogProblem {
+    /// A `--rules-dir` that cannot be listed.
+    #[error("{}: cannot read rules directory: {error}", dir.display())]
+    ReadDir { dir: PathBuf, error: std::io::Error },
+    /// A rule file that cannot be read.
+    #[error("{}: cannot read rule file: {error}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Not TOML, or not a rule file's tables and keys.
+    #[error("{file}:{line}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    /// A rule that fails its checks; `kind` is `rule` or `log rule`, and
+    /// `line` the line of its table.
+    #[error("{file}:{line}: {kind} {code}: {message}")]
+    Rule {
+        file: String,
+        line: usize,
+        kind: &'static str,
+        code: String,
+        message: String,
+    },
+    /// A rule code or name (`what`) defined twice.
+    #[error("{file}:{line}: rule {what} {key} is already used at {first_file}:{first_line}")]
+    Duplicate {
+        file: String,
+        line: usize,
+        what: &'static str,
+        key: String,
+        first_file: String,
+        first_line: usize,
+    },
+    /// The log rules' patterns cannot be combined into one matcher per
+    /// kind of log (`crate::logs::LogRules`).
+    #[error("rules: {0}")]
+    LogPatterns(String),
+}
+
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub rules: Vec<Rule>,
@@ -491,7 +562,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// The built-in rules plus every `*.toml` in `extra_dirs`.
-    pub fn load(extra_dirs: &[&Path]) -> Result<Catalog, Vec<String>> {
+    pub fn load(extra_dirs: &[&Path]) -> Result<Catalog, CatalogError> {
         let mut files: Vec<(String, String)> = BUILTIN_RULES
             .iter()
             .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
@@ -509,16 +580,14 @@ impl Catalog {
                     for p in paths {
                         match std::fs::read_to_string(&p) {
                             Ok(t) => files.push((p.display().to_string(), t)),
-                            Err(e) => {
-                                errors.push(format!("{}: cannot read rule file: {e}", p.display()))
-                            }
+                            Err(error) => errors.push(CatalogProblem::ReadFile { path: p, error }),
                         }
                     }
                 }
-                Err(e) => errors.push(format!(
-                    "{}: cannot read rules directory: {e}",
-                    dir.display()
-                )),
+                Err(error) => errors.push(CatalogProblem::ReadDir {
+                    dir: dir.to_path_buf(),
+                    error,
+                }),
             }
         }
         let mut catalog = Catalog::default();
@@ -540,10 +609,13 @@ impl Catalog {
         for r in &catalog.log_rules {
             for code in &r.superseded_by {
                 if !catalog.log_rules.iter().any(|o| &o.code == code) {
-                    errors.push(format!(
-                        "{}:{}: log rule {}: superseded_by names `{code}`, which is not a log rule",
-                        r.origin.file, r.origin.line, r.code
-                    ));
+                    errors.push(CatalogProblem::Rule {
+                        file: r.origin.file.clone(),
+                        line: r.origin.line,
+                        kind: "log rule",
+                        code: r.code.clone(),
+                        message: format!("superseded_by names `{code}`, which is not a log rule"),
+                    });
                 }
             }
         }
@@ -552,13 +624,13 @@ impl Catalog {
         // here, not a crash when the first log is read.
         if errors.is_empty() {
             if let Err(e) = crate::logs::LogRules::new(catalog.log_rules.iter().collect()) {
-                errors.push(format!("rules: {e}"));
+                errors.push(CatalogProblem::LogPatterns(e.to_string()));
             }
         }
         if errors.is_empty() {
             Ok(catalog)
         } else {
-            Err(errors)
+            Err(CatalogError { problems: errors })
         }
     }
 
@@ -583,19 +655,32 @@ impl Catalog {
             .chain(self.log_rules.iter().map(|r| &r.meta))
     }
 
-    fn add_file(&mut self, path: &str, text: &str, errors: &mut Vec<String>) {
+    fn add_file(&mut self, path: &str, text: &str, errors: &mut Vec<CatalogProblem>) {
         let file: RuleFile = match toml::from_str(text) {
             Ok(f) => f,
             Err(e) => {
                 let line = e.span().map_or(1, |s| line_of(text, s.start));
-                errors.push(format!("{path}:{line}: {}", e.message()));
+                errors.push(CatalogProblem::Syntax {
+                    file: path.to_owned(),
+                    line,
+                    message: e.message().to_owned(),
+                });
                 return;
+            }
+        };
+        let problem = |line: usize, kind: &'static str, code: String| {
+            move |message: String| CatalogProblem::Rule {
+                file: path.to_owned(),
+                line,
+                kind,
+                code: code.clone(),
+                message,
             }
         };
         for spanned in file.rule {
             let line = line_of(text, spanned.span().start);
             let raw = spanned.into_inner();
-            let at = format!("{path}:{line}: rule {}", raw.code);
+            let at = problem(line, "rule", raw.code.clone());
             match compile(
                 raw,
                 Origin {
@@ -604,25 +689,25 @@ impl Catalog {
                 },
             ) {
                 Ok(rule) => self.rules.push(rule),
-                Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{at}: {p}"))),
+                Err(problems) => errors.extend(problems.into_iter().map(at)),
             }
         }
         for spanned in file.log_rule {
             let line = line_of(text, spanned.span().start);
             let raw = spanned.into_inner();
-            let at = format!("{path}:{line}: log rule {}", raw.code);
+            let at = problem(line, "log rule", raw.code.clone());
             let origin = Origin {
                 file: path.to_owned(),
                 line,
             };
             match compile_log(raw, origin) {
                 Ok(rule) => self.log_rules.push(rule),
-                Err(problems) => errors.extend(problems.into_iter().map(|p| format!("{at}: {p}"))),
+                Err(problems) => errors.extend(problems.into_iter().map(at)),
             }
         }
     }
 
-    fn check_unique(&self, errors: &mut Vec<String>) {
+    fn check_unique(&self, errors: &mut Vec<CatalogProblem>) {
         let mut codes: BTreeMap<&str, &Origin> = BTreeMap::new();
         let mut names: BTreeMap<&str, &Origin> = BTreeMap::new();
         let all = self
@@ -633,10 +718,14 @@ impl Catalog {
         for (code, name, origin) in all {
             for (kind, key, seen) in [("code", code, &mut codes), ("name", name, &mut names)] {
                 if let Some(o) = seen.insert(key, origin) {
-                    errors.push(format!(
-                        "{}:{}: rule {kind} {key} is already used at {}:{}",
-                        origin.file, origin.line, o.file, o.line
-                    ));
+                    errors.push(CatalogProblem::Duplicate {
+                        file: origin.file.clone(),
+                        line: origin.line,
+                        what: kind,
+                        key: key.clone(),
+                        first_file: o.file.clone(),
+                        first_line: o.line,
+                    });
                 }
             }
         }
@@ -987,4 +1076,76 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
         affected_hosts,
         domain,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "[[rule]]\ncode = \"SITE001\"\nname = \"site-one\"\ncategory = \"cpu\"\nseverity = \"info\"\nscope = \"host\"\ntitle = \"t\"\nwhen = \"true\"\nmessage = \"m\"\nfix = \"f\"\n";
+
+    #[test]
+    fn every_problem_names_its_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), RULE).unwrap();
+        // The same rule again, and one whose predicate is not CEL.
+        let broken = RULE.replace("when = \"true\"", "when = \"1 ==\"");
+        std::fs::write(dir.path().join("b.toml"), format!("{RULE}\n{broken}")).unwrap();
+        std::fs::write(dir.path().join("c.toml"), "[[rule]\n").unwrap();
+        let missing = dir.path().join("no-such-dir");
+        let err = Catalog::load(&[dir.path(), &missing]).unwrap_err();
+        let a = dir.path().join("a.toml").display().to_string();
+        let b = dir.path().join("b.toml").display().to_string();
+        assert!(err.problems.iter().any(|p| matches!(
+            p,
+            CatalogProblem::Rule { file, line: 12, kind: "rule", code, message }
+                if *file == b && code == "SITE001" && message.starts_with("when: ")
+        )));
+        assert!(err.problems.iter().any(|p| matches!(
+            p,
+            CatalogProblem::Syntax { file, line: 1, .. } if file.ends_with("c.toml")
+        )));
+        assert!(err
+            .problems
+            .iter()
+            .any(|p| matches!(p, CatalogProblem::ReadDir { dir, .. } if *dir == missing)));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "the rule catalog has {} errors:\n  ",
+                err.problems.len()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "\n  {b}:1: rule code SITE001 is already used at {a}:1"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("\n  {b}:12: rule SITE001: when: ")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "{}: cannot read rules directory: ",
+                missing.display()
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn one_error_is_one_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), RULE.replace("SITE001", "SITE1")).unwrap();
+        let err = Catalog::load(&[dir.path()]).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert!(
+            err.to_string()
+                .starts_with("the rule catalog has 1 error:\n  "),
+            "{err}"
+        );
+    }
 }

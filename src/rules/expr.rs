@@ -390,24 +390,26 @@ fn counted_word(args: &[Value], lang: Lang) -> Result<(String, String), Executio
     Ok((n.map_or_else(|| "-".to_owned(), |n| n.to_string()), word))
 }
 
-/// Keep the default panic message for every panic except those raised
-/// inside the CEL crates, which [`Expr::compile`] and [`Expr::eval`] catch
-/// and report as errors of the rule.
-fn quiet_cel_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let in_cel = info.location().is_some_and(|l| {
-                ["antlr4rust", "cel-parser", "cel-interpreter"]
-                    .iter()
-                    .any(|c| l.file().contains(c))
-            });
-            if !in_cel {
-                previous(info);
-            }
-        }));
-    });
+/// Whether a panic was raised inside the CEL crates (`location` as a
+/// panic hook gets it). [`Expr::compile`] and [`Expr::eval`] catch those
+/// panics and report them as errors of the rule, so a program may keep
+/// their default message ("thread panicked at ...") off its stderr with a
+/// panic hook of its own; the library installs none:
+///
+/// ```no_run
+/// let default = std::panic::take_hook();
+/// std::panic::set_hook(Box::new(move |info| {
+///     if !virt_doctor::rules::expr::raised_in_cel(info.location()) {
+///         default(info);
+///     }
+/// }));
+/// ```
+pub fn raised_in_cel(location: Option<&std::panic::Location<'_>>) -> bool {
+    location.is_some_and(|l| {
+        ["antlr4rust", "cel-parser", "cel-interpreter"]
+            .iter()
+            .any(|c| l.file().contains(c))
+    })
 }
 
 /// A compiled CEL expression with its source, for error messages.
@@ -419,7 +421,6 @@ pub struct Expr {
 
 impl Expr {
     pub fn compile(source: &str) -> Result<Expr, String> {
-        quiet_cel_panics();
         // cel-parser 0.10's ANTLR runtime panics on some incomplete
         // expressions (`a ==`) instead of returning an error; a rule with a
         // typo must be an error naming the rule, not a crash.
@@ -610,6 +611,12 @@ mod tests {
             .unwrap_err();
         assert!(err.contains("instead of true/false"), "{err}");
         assert!(Expr::compile("disk.cache ==").is_err());
+    }
+
+    #[test]
+    fn only_panics_of_the_cel_crates_are_cel_panics() {
+        assert!(!raised_in_cel(Some(std::panic::Location::caller())));
+        assert!(!raised_in_cel(None));
     }
 
     #[test]

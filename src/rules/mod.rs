@@ -7,6 +7,6 @@ pub mod engine;
 pub mod expr;
 pub mod fleet;
 
-pub use catalog::{Catalog, Rule, Scope};
+pub use catalog::{Catalog, CatalogError, CatalogProblem, Rule, Scope};
 pub use engine::{evaluate, Evaluation, RuleError};
 pub use fleet::{evaluate_fleet, FleetEvaluation};

@@ -97,13 +97,7 @@ pub struct InvalidXml {
     pub problems: Vec<crate::parse::Problem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KvmProbe {
-    Absent,
-    ApiVersion(i64),
-    /// errno name (`EACCES`) and message.
-    Error(String, String),
-}
+pub use crate::parse::capture::kvm::KvmProbe;
 
 /// One runtime sample (see `crate::collect`): counters read at one moment.
 #[derive(Debug, Default, Clone)]

@@ -8,7 +8,9 @@
 //! `crate::parse`. Candidates are listed in priority order. Red Hat's
 //! insights-client archives keep command output in `insights_commands/`
 //! instead of `sos_commands/<plugin>/`; where they carry a source, it is a
-//! candidate too.
+//! candidate too. The paths of virt-doctor's own capture files are
+//! shared with the collector that writes them
+//! (`crate::parse::capture::paths`).
 
 mod host_data;
 mod locate;
@@ -104,7 +106,13 @@ const fn all(id: &'static str, candidates: &'static [Candidate]) -> Source {
     }
 }
 
+use crate::parse::capture::paths as own;
 use store as s;
+
+/// libvirt's pid files of running domains (the sampler reads them too).
+pub const PID_FILES: &[&str] = &[PID_FILE, PID_FILE_VAR_RUN];
+const PID_FILE: &str = "run/libvirt/qemu/*.pid";
+const PID_FILE_VAR_RUN: &str = "var/run/libvirt/qemu/*.pid";
 
 /// The sources without which an analysis is partial, by what they tell:
 /// a snapshot lacking all sources of a group says so above its findings
@@ -137,7 +145,7 @@ pub static SOURCES: &[Source] = &[
     ]),
     one("cmdline", &[file("proc/cmdline", s::cmdline)]),
     one("virt_versions", &[
-        file("sos_commands/virsh/virsh_-r_version", s::virsh_version),
+        file(own::VIRSH_VERSION, s::virsh_version),
         file("sos_commands/libvirt/virsh_-r_version", s::virsh_version),
         file("installed-rpms", s::rpm_list),
         file("insights_commands/rpm_-qa_--root_._--qf_NAME_-_VERSION_-_RELEASE_._ARCH_INSTALLTIME_date_BUILDTIME_VENDOR_BUILDHOST_DUMMY_SIGPGP_pgpsig", s::rpm_list),
@@ -196,17 +204,17 @@ pub static SOURCES: &[Source] = &[
             at: Locator::Exists(&["dev/kvm", "dev/vhost-net", "dev/net/tun", "dev/vhost-vsock"]),
             store: s::device_presence,
         },
-        file("virt-doctor/devices", s::device_list),
+        file(own::DEVICES, s::device_list),
         file("sos_commands/block/ls_-lanR_.dev", s::ls_dev),
     ]),
-    one("kvm", &[file("virt-doctor/kvm", s::kvm_probe)]),
+    one("kvm", &[file(own::KVM, s::kvm_probe)]),
     one("cgroups", &[
         file("sys/fs/cgroup/cgroup.controllers", s::cgroup_v2),
         file("proc/cgroups", s::cgroup_v1),
     ]),
     all("iommu_groups", &[
         file("sys/kernel/iommu_groups/*/type", s::iommu_group),
-        file("virt-doctor/iommu-groups", s::iommu_group_count),
+        file(own::IOMMU_GROUPS, s::iommu_group_count),
     ]),
     Source {
         id: "domains",
@@ -215,30 +223,30 @@ pub static SOURCES: &[Source] = &[
         candidates: &[
             file("run/libvirt/qemu/*.xml", s::live_domain),
             file("var/run/libvirt/qemu/*.xml", s::live_domain),
-            file("sos_commands/virsh/virsh_-r_dumpxml_*", s::dumpxml_domain),
+            file(own::VIRSH_DUMPXML, s::dumpxml_domain),
             file("sos_commands/libvirt/virsh_-r_dumpxml_*", s::dumpxml_domain),
-            file("sos_commands/virsh/inactive/virsh_-r_dumpxml_--inactive_*", s::persistent_domain),
+            file(own::VIRSH_DUMPXML_INACTIVE, s::persistent_domain),
             file("etc/libvirt/qemu/*.xml", s::persistent_domain),
         ],
     },
     all("domain_pids", &[
-        file("run/libvirt/qemu/*.pid", s::domain_pid),
-        file("var/run/libvirt/qemu/*.pid", s::domain_pid),
-        file("virt-doctor/samples/domain-pids", s::sampled_pids),
+        file(PID_FILE, s::domain_pid),
+        file(PID_FILE_VAR_RUN, s::domain_pid),
+        file(own::SAMPLED_PIDS, s::sampled_pids),
     ]),
     one("domain_states", &[
-        file("sos_commands/virsh/virsh_-r_list_--all", s::virsh_list),
+        file(own::VIRSH_LIST, s::virsh_list),
         file("sos_commands/libvirt/virsh_-r_list_--all", s::virsh_list),
     ]),
-    one("domain_stats", &[file("sos_commands/virsh/virsh_-r_domstats", s::domstats)]),
+    one("domain_stats", &[file(own::VIRSH_DOMSTATS, s::domstats)]),
     // libvirt's answer first: the files below /var/lib are libvirt's
     // private copies and may lag behind it.
     one("domain_snapshots", &[
-        file("sos_commands/virsh/snapshots/*/*.xml", s::domain_snapshot),
+        file(own::VIRSH_SNAPSHOT, s::domain_snapshot),
         file("var/lib/libvirt/qemu/snapshot/*/*.xml", s::domain_snapshot),
     ]),
     one("capabilities", &[
-        file("sos_commands/virsh/virsh_-r_capabilities", s::capabilities),
+        file(own::VIRSH_CAPABILITIES, s::capabilities),
         file("sos_commands/libvirt/virsh_-r_capabilities", s::capabilities),
     ]),
     one("modules", &[
@@ -257,19 +265,19 @@ pub static SOURCES: &[Source] = &[
         file("sos_commands/networking/ethtool_-g_*", s::ethtool_rings),
         file("insights_commands/ethtool_-g_*", s::ethtool_rings),
     ]),
-    one("capture", &[file("virt-doctor.json", s::capture_info)]),
+    one("capture", &[file(own::INFO, s::capture_info)]),
     all("samples", &[
-        file("virt-doctor/samples/*/proc/uptime", s::sample_uptime),
-        file("virt-doctor/samples/*/proc/stat", s::sample_stat),
-        file("virt-doctor/samples/*/proc/diskstats", s::sample_diskstats),
-        file("virt-doctor/samples/*/proc/net/dev", s::sample_netdev),
-        file("virt-doctor/samples/*/proc/pressure/*", s::sample_pressure),
-        file("virt-doctor/samples/*/proc/*/task/*/comm", s::sample_vcpu_comm),
-        file("virt-doctor/samples/*/proc/*/task/*/schedstat", s::sample_vcpu_schedstat),
+        file(own::SAMPLE_UPTIME, s::sample_uptime),
+        file(own::SAMPLE_STAT, s::sample_stat),
+        file(own::SAMPLE_DISKSTATS, s::sample_diskstats),
+        file(own::SAMPLE_NETDEV, s::sample_netdev),
+        file(own::SAMPLE_PRESSURE, s::sample_pressure),
+        file(own::SAMPLE_VCPU_COMM, s::sample_vcpu_comm),
+        file(own::SAMPLE_VCPU_SCHEDSTAT, s::sample_vcpu_schedstat),
     ]),
     all("logs", &[
         names("var/log/dmesg", s::log_dmesg),
-        names("sos_commands/kernel/dmesg", s::log_dmesg),
+        names(own::DMESG, s::log_dmesg),
         names("var/log/messages*", s::log_syslog),
         names("var/log/syslog*", s::log_syslog),
         names("var/log/kern.log*", s::log_syslog),

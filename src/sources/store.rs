@@ -1,10 +1,8 @@
 //! Store functions: the glue between one parser and one slot of
 //! [`HostData`]. Each is named after the candidate it serves in the table.
 
-use super::{
-    DomainEntry, DomainOrigin, HostData, Input, InvalidXml, KvmProbe, LogFile, Sample, VcpuThread,
-};
-use crate::parse::{self, cpulist, Parsed, Problem};
+use super::{DomainEntry, DomainOrigin, HostData, Input, InvalidXml, LogFile, Sample, VcpuThread};
+use crate::parse::{self, capture, cpulist, Parsed, Problem};
 
 /// Keep a parser's value in `slot` and hand back its problems.
 fn keep<T>(slot: &mut Option<T>, parsed: Parsed<T>) -> Vec<Problem> {
@@ -544,8 +542,8 @@ pub fn domain_pid(i: &Input, h: &mut HostData) -> Vec<Problem> {
     let Some(name) = i.captures.first() else {
         return Vec::new();
     };
-    let p = parse::single_u64(i.text);
-    if let Some(pid) = p.value.and_then(|v| u32::try_from(v).ok()) {
+    let p = parse::pidfile::parse(i.text);
+    if let Some(pid) = p.value {
         h.domain_pids.entry(name.clone()).or_insert(pid);
     }
     p.problems
@@ -553,52 +551,20 @@ pub fn domain_pid(i: &Input, h: &mut HostData) -> Vec<Problem> {
 
 /// `virt-doctor/devices` of a capture: `dev/kvm present` per line.
 pub fn device_list(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    for (n, line) in i.text.lines().enumerate() {
-        match line.split_once(' ') {
-            Some((path, state @ ("present" | "absent"))) => {
-                h.devices.insert(
-                    path.trim_start_matches("dev/").to_owned(),
-                    state == "present",
-                );
-            }
-            _ => problems.push(Problem::at(
-                n + 1,
-                format!(
-                    "expected `dev/NAME present|absent`, found {}",
-                    parse::shape(line)
-                ),
-            )),
-        }
+    let p = capture::devices::parse(i.text);
+    for d in p.value {
+        let node = d.path.trim_start_matches("dev/").to_owned();
+        h.devices.insert(node, d.present);
     }
-    problems
+    p.problems
 }
 
-/// `virt-doctor/kvm`: `api_version=12`, `error=EACCES: ...` or `absent`.
 pub fn kvm_probe(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    let t = i.text.trim();
-    let probe = if t == "absent" {
-        KvmProbe::Absent
-    } else if let Some(v) = t.strip_prefix("api_version=").and_then(|v| v.parse().ok()) {
-        KvmProbe::ApiVersion(v)
-    } else if let Some(e) = t.strip_prefix("error=") {
-        let (name, message) = e.split_once(": ").unwrap_or((e, ""));
-        KvmProbe::Error(name.to_owned(), message.to_owned())
-    } else {
-        return vec![Problem::at(
-            1,
-            format!(
-                "expected `api_version=N`, `error=...` or `absent`, found {}",
-                parse::shape(t)
-            ),
-        )];
-    };
-    h.kvm_probe = Some(probe);
-    Vec::new()
+    keep_opt(&mut h.kvm_probe, capture::kvm::parse(i.text))
 }
 
 pub fn capture_info(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    keep_opt(&mut h.capture, parse::capture::parse(i.text))
+    keep_opt(&mut h.capture, capture::info::parse(i.text))
 }
 
 pub fn virsh_list(i: &Input, h: &mut HostData) -> Vec<Problem> {
@@ -613,25 +579,14 @@ pub fn domstats(i: &Input, h: &mut HostData) -> Vec<Problem> {
     p.problems
 }
 
-/// `virt-doctor/samples/domain-pids`: `<domain> <pid>` per line. Pid
-/// files, when captured, were read first and win.
+/// `virt-doctor/samples/domain-pids`: pid files, when captured, were
+/// read first and win.
 pub fn sampled_pids(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    for (n, line) in i.text.lines().enumerate() {
-        match line
-            .rsplit_once(' ')
-            .and_then(|(d, p)| Some((d, p.parse::<u32>().ok()?)))
-        {
-            Some((dom, pid)) => {
-                h.domain_pids.entry(dom.to_owned()).or_insert(pid);
-            }
-            None => problems.push(Problem::at(
-                n + 1,
-                format!("expected `DOMAIN PID`, found {}", parse::shape(line)),
-            )),
-        }
+    let p = capture::pids::parse(i.text);
+    for (dom, pid) in p.value {
+        h.domain_pids.entry(dom).or_insert(pid);
     }
-    problems
+    p.problems
 }
 
 fn sample<'h>(i: &Input, h: &'h mut HostData) -> Option<&'h mut Sample> {
@@ -688,12 +643,7 @@ fn vcpu_thread<'h>(i: &Input, h: &'h mut HostData) -> Option<&'h mut VcpuThread>
 }
 
 pub fn sample_vcpu_comm(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    let vcpu = i
-        .text
-        .trim()
-        .strip_prefix("CPU ")
-        .and_then(|r| r.split('/').next())
-        .and_then(|n| n.parse().ok());
+    let vcpu = capture::vcpu::vcpu_number(i.text);
     if let Some(t) = vcpu_thread(i, h) {
         t.vcpu = vcpu;
     }
@@ -729,9 +679,5 @@ pub fn iommu_group(i: &Input, h: &mut HostData) -> Vec<Problem> {
 /// `virt-doctor/iommu-groups`: the number of entries of
 /// `sys/kernel/iommu_groups` at capture time.
 pub fn iommu_group_count(i: &Input, h: &mut HostData) -> Vec<Problem> {
-    let p = parse::single_u64(i.text);
-    if let Some(n) = p.value {
-        h.iommu_group_count = usize::try_from(n).ok();
-    }
-    p.problems
+    keep_opt(&mut h.iommu_group_count, capture::iommu::parse(i.text))
 }

@@ -1,10 +1,11 @@
-//! `virt-doctor.json`: what a `virt-doctor collect` capture says about
-//! itself. Written by `crate::collect`, read back by the source table, so
-//! one struct is the format.
+//! `virt-doctor.json` ([`super::paths::INFO`]): what a `virt-doctor
+//! collect` capture says about itself. Written by `crate::collect` as this
+//! struct in JSON, read back by the source table, so one struct is the
+//! format.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Parsed, Problem};
+use crate::parse::{Parsed, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CaptureInfo {
