@@ -90,8 +90,9 @@ struct KindRules {
     /// Which of them match a line at all.
     set: RegexSet,
     /// Whether any does, on the raw bytes: the quick rejection of most
-    /// lines when every line is read.
-    any: regex::bytes::Regex,
+    /// lines when every line is read (built only then: it is the costliest
+    /// of the matchers to compile).
+    any: Option<regex::bytes::Regex>,
     /// The literals every match of one of them contains, searched for in
     /// whole buffers; `None` when some rule has none, or names causes
     /// from the lines before an event: then every line is read.
@@ -146,14 +147,6 @@ impl<'a> LogRules<'a> {
                 .map(|i| unanchored(rules[*i].pattern.as_str()))
                 .collect();
             let set = RegexSet::new(&loose).map_err(|e| too_big(e.to_string()))?;
-            // Group names may repeat across patterns; the alternation only
-            // needs to match, so plain groups do.
-            let any = loose
-                .iter()
-                .map(|p| format!("(?:{})", plain_groups.replace_all(p, "(")))
-                .collect::<Vec<_>>()
-                .join("|");
-            let any = regex::bytes::Regex::new(&any).map_err(|e| too_big(e.to_string()))?;
             let context = indices
                 .iter()
                 .filter(|i| rules[**i].cause.is_some())
@@ -171,6 +164,19 @@ impl<'a> LogRules<'a> {
                 match literals {
                     Some(literals) => Some(literals::Prefilter::new(&literals).map_err(too_big)?),
                     None => None,
+                }
+            };
+            let any = match prefilter {
+                Some(_) => None,
+                None => {
+                    // Group names may repeat across patterns; the
+                    // alternation only needs to match, so plain groups do.
+                    let any = loose
+                        .iter()
+                        .map(|p| format!("(?:{})", plain_groups.replace_all(p, "(")))
+                        .collect::<Vec<_>>()
+                        .join("|");
+                    Some(regex::bytes::Regex::new(&any).map_err(|e| too_big(e.to_string()))?)
                 }
             };
             kinds.insert(
@@ -297,7 +303,7 @@ pub fn analyze(
                     clock.reference = Some(end);
                 }
             }
-            if kind.prefilter.is_none() && !kind.any.is_match(raw) {
+            if kind.any.as_ref().is_some_and(|any| !any.is_match(raw)) {
                 if kind.context > 0 {
                     let line = String::from_utf8_lossy(raw);
                     remember(&mut recent, time::split(&line, format, clock).1);
