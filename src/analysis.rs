@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::facts::{self, Facts};
 use crate::findings::{Evidence, Finding};
 use crate::logs::{self, Window};
+use crate::report::Report;
 use crate::rules::{self, Catalog, RuleError};
 use crate::snapshot::Snapshot;
 
@@ -17,6 +18,23 @@ pub struct Analysis {
     /// Codes of the rules that ran (not disabled or deselected): fact
     /// rules, and log rules when logs were read.
     pub ran: Vec<String>,
+}
+
+impl Analysis {
+    /// The report: domains' own suppressions checked, every suppression
+    /// applied as of today. Also returns the codes of the rules that ran
+    /// (JUnit writes them as passing test cases).
+    pub fn into_report(
+        self,
+        catalog: &Catalog,
+        config: &Config,
+    ) -> anyhow::Result<(Report, Vec<String>)> {
+        crate::suppress::check(&self.facts).map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
+        let today = chrono::Local::now().date_naive();
+        let outcome = crate::suppress::apply(self.findings, &self.facts, config, catalog, today);
+        let report = Report::new(&self.facts, outcome, self.rule_errors, self.ran.len());
+        Ok((report, self.ran))
+    }
 }
 
 /// Everything about a snapshot: its facts, its logs.

@@ -1,26 +1,15 @@
-//! Command-line interface (clap derive). Exit codes follow ruff:
-//! 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage or fatal error.
-
-/// A line on stderr. A closed stderr (`2>&-`) is no reason to panic, as
-/// `eprintln!` would: the report on stdout still matters. Defined before
-/// the submodules so that they see it.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-mod check;
-mod facts;
-mod rules;
+//! Command-line interface (clap derive): the arguments of every command,
+//! and `run`, which hands each command to `crate::commands`. Exit codes
+//! follow ruff: 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage
+//! or fatal error.
 
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::commands;
 use virt_doctor::findings::Severity;
 use virt_doctor::lang::Lang;
-use virt_doctor::rules::Catalog;
 
 #[derive(Parser)]
 #[command(
@@ -56,7 +45,7 @@ struct GlobalOpts {
 }
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-enum ColorWhen {
+pub(crate) enum ColorWhen {
     #[default]
     Auto,
     Always,
@@ -66,7 +55,7 @@ enum ColorWhen {
 impl ColorWhen {
     /// `auto` follows https://no-color.org: colour on a terminal unless
     /// NO_COLOR is set to something.
-    fn on(self, terminal: bool) -> bool {
+    pub(crate) fn on(self, terminal: bool) -> bool {
         match self {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
@@ -166,7 +155,7 @@ enum Command {
 }
 
 #[derive(Subcommand)]
-enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// Every rule: code, name, category, severity, title.
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -188,26 +177,26 @@ enum RulesCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ListFormat {
+pub(crate) enum ListFormat {
     Table,
     Json,
 }
 
 /// How a fleet run reads its hosts.
 #[derive(clap::Args)]
-struct FleetOpts {
+pub(crate) struct FleetOpts {
     /// Snapshots listed in FILE, one per line: `PATH [key=value ...]` (relative to FILE's directory; `#` comments).
     #[arg(long, value_name = "FILE")]
-    manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     /// Take only this worker's share, I of N (0 <= I < N): whole groups with --group-by, else every N-th host.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-    shard: Option<(usize, usize)>,
+    pub(crate) shard: Option<(usize, usize)>,
     /// Hosts analyzed at once (default: the number of CPUs); memory grows with this, not with the hosts.
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    jobs: Option<u16>,
+    pub(crate) jobs: Option<u16>,
     /// Compare hosts within groups: `dir` (the directory above each snapshot) or a manifest label (`cluster`).
     #[arg(long, value_name = "dir|LABEL")]
-    group_by: Option<String>,
+    pub(crate) group_by: Option<String>,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -216,20 +205,20 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 
 /// What `diff` compares with and how it reports.
 #[derive(clap::Args)]
-struct DiffOpts {
+pub(crate) struct DiffOpts {
     /// Exit 1 only for findings that are new (at or above --fail-on).
     #[arg(long)]
-    fail_on_new: bool,
+    pub(crate) fail_on_new: bool,
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    pub(crate) fail_on: FailOn,
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
-    format: DiffFormat,
+    pub(crate) format: DiffFormat,
     /// Also load every *.toml rule file in DIR (repeatable; for snapshots).
     #[arg(long = "rules-dir", value_name = "DIR")]
-    rules_dirs: Vec<PathBuf>,
+    pub(crate) rules_dirs: Vec<PathBuf>,
     /// Config file (for snapshots).
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// How to read a live host (`scan`, `collect`, `facts` without PATH).
@@ -288,49 +277,49 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
 
 /// Options shared by everything that produces a report.
 #[derive(clap::Args)]
-struct ReportOpts {
+pub(crate) struct ReportOpts {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    format: ReportFormat,
+    pub(crate) format: ReportFormat,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    pub(crate) fail_on: FailOn,
     /// Run only these rules: codes, code prefixes (DISK), names or categories (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    select: Vec<String>,
+    pub(crate) select: Vec<String>,
     /// Skip these rules: codes, code prefixes, names or categories.
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    ignore: Vec<String>,
+    pub(crate) ignore: Vec<String>,
     /// Run only rules of at least this severity.
     #[arg(long, value_enum)]
-    min_severity: Option<SeverityArg>,
+    pub(crate) min_severity: Option<SeverityArg>,
     /// Also list the findings suppressions hid.
     #[arg(long)]
-    show_suppressed: bool,
+    pub(crate) show_suppressed: bool,
     /// Also load every *.toml rule file in DIR (repeatable).
     #[arg(long = "rules-dir", value_name = "DIR")]
-    rules_dirs: Vec<PathBuf>,
+    pub(crate) rules_dirs: Vec<PathBuf>,
     /// Config file (default: ./virt-doctor.toml, then /etc/virt-doctor/config.toml).
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// From the global -v.
     #[arg(skip)]
-    verbose: bool,
+    pub(crate) verbose: bool,
     /// From the global --color.
     #[arg(skip)]
-    color: ColorWhen,
+    pub(crate) color: ColorWhen,
     /// From the global --lang, or the locale.
     #[arg(skip)]
-    lang: Lang,
+    pub(crate) lang: Lang,
     /// Log events before this are skipped: a duration back from now (24h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
-    since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Log events after this are skipped: a duration back from now or an RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
-    until: Option<String>,
+    pub(crate) until: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ReportFormat {
+pub(crate) enum ReportFormat {
     Table,
     /// One line per finding: `severity CODE subject: title`.
     Concise,
@@ -343,13 +332,13 @@ enum ReportFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum DiffFormat {
+pub(crate) enum DiffFormat {
     Table,
     Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FailOn {
+pub(crate) enum FailOn {
     Info,
     Warning,
     Critical,
@@ -357,7 +346,7 @@ enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub(crate) fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Info => Some(Severity::Info),
             FailOn::Warning => Some(Severity::Warning),
@@ -368,7 +357,7 @@ impl FailOn {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum SeverityArg {
+pub(crate) enum SeverityArg {
     Info,
     Warning,
     Critical,
@@ -385,7 +374,7 @@ impl From<SeverityArg> for Severity {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FactsFormat {
+pub(crate) enum FactsFormat {
     Json,
     Table,
 }
@@ -403,7 +392,7 @@ pub fn run() -> i32 {
     let lang = global.lang();
     let result = match cli.command {
         Command::Facts { path, live, format } => {
-            facts::facts_command(path, &live.options(false), format)
+            commands::facts::facts_command(path, &live.options(false), format)
         }
         Command::Analyze { paths, fleet, opts } => {
             let opts = global.apply(opts);
@@ -411,19 +400,19 @@ pub fn run() -> i32 {
                 if fleet.shard.is_some() || fleet.group_by.is_some() {
                     say!("virt-doctor: note: --shard and --group-by apply to fleet runs (two or more snapshots, or --manifest)");
                 }
-                check::analyze(&paths[0], &opts)
+                commands::analyze::analyze(&paths[0], &opts)
             } else {
-                check::analyze_fleet(&paths, &fleet, &opts)
+                commands::analyze::analyze_fleet(&paths, &fleet, &opts)
             }
         }
         Command::Lint { files, host, opts } => {
-            check::lint(&files, host.as_deref(), &global.apply(opts))
+            commands::lint::lint(&files, host.as_deref(), &global.apply(opts))
         }
-        Command::Diff { base, new, opts } => check::diff(&base, &new, &opts, lang),
+        Command::Diff { base, new, opts } => commands::diff::diff(&base, &new, &opts, lang),
         Command::Rules {
             command,
             rules_dirs,
-        } => rules::rules_command(command, &rules_dirs, global.lang()),
+        } => commands::rules::rules_command(command, &rules_dirs, global.lang()),
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a write error,
             // and `| head` closing the pipe is no reason to panic.
@@ -435,14 +424,14 @@ pub fn run() -> i32 {
         }
         Command::Man { subcommand, dir } => man(subcommand.as_deref(), dir.as_deref()),
         Command::Scan { live, save, opts } => {
-            check::scan(&live.options(false), save.as_deref(), &global.apply(opts))
+            commands::scan::scan(&live.options(false), save.as_deref(), &global.apply(opts))
         }
         Command::Collect {
             output,
             force,
             live,
             redact_hosts,
-        } => check::collect(&live.options(redact_hosts), &output, force),
+        } => commands::collect::collect(&live.options(redact_hosts), &output, force),
     };
     match result {
         Ok(code) => code,
@@ -522,31 +511,5 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == BrokenPipe)
             || c.downcast_ref::<serde_json::Error>()
                 .is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
-    })
-}
-
-/// The host snapshot at `path`, or the one sosreport found below it, said
-/// on stderr (`sources::open_host`).
-pub fn open_host(path: &std::path::Path) -> anyhow::Result<virt_doctor::snapshot::Snapshot> {
-    let located = virt_doctor::sources::open_host(path)?;
-    if let Some(below) = &located.below {
-        say!(
-            "virt-doctor: no host data in {} itself; analyzing {}, the one snapshot below it",
-            path.display(),
-            path.join(below).display()
-        );
-    }
-    Ok(located.snapshot)
-}
-
-fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
-    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    Catalog::load(&dirs).map_err(|errors| {
-        anyhow::anyhow!(
-            "the rule catalog has {} error{}:\n  {}",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
-            errors.join("\n  ")
-        )
     })
 }

@@ -9,7 +9,7 @@ use virt_doctor::collect;
 use virt_doctor::facts::{self, Facts};
 use virt_doctor::snapshot::{Kind, Snapshot};
 
-use super::FactsFormat;
+use crate::cli::FactsFormat;
 
 /// A snapshot on disk, or the live host captured in memory exactly as
 /// `scan` captures it.
