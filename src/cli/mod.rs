@@ -15,6 +15,13 @@ use virt_doctor::lang::Lang;
 #[command(
     name = "virt-doctor",
     version,
+    // `--version` says when libvirt is missing, so a build without it is
+    // recognised before a scan comes back without domains' live state.
+    long_version = if cfg!(feature = "live") {
+        env!("CARGO_PKG_VERSION")
+    } else {
+        concat!(env!("CARGO_PKG_VERSION"), " (without libvirt: built without the `live` feature)")
+    },
     arg_required_else_help = true,
     about = "Find CPU, memory, NUMA, disk and network bottlenecks and misconfigurations on KVM/libvirt hosts",
     long_about = "virt-doctor reads a KVM/libvirt host (live, a captured snapshot directory or tarball, or an \
@@ -68,8 +75,17 @@ impl ColorWhen {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyze the live host in one go: host files, libvirt (read-only),
-    /// two runtime samples. Nothing is written unless --save is given.
+    #[cfg_attr(
+        feature = "live",
+        doc = "Analyze the live host in one go: host files, libvirt (read-only),\n\
+               two runtime samples. Nothing is written unless --save is given."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "Analyze the live host in one go: host files and two runtime\n\
+               samples. Nothing is written unless --save is given. This build\n\
+               has no libvirt (built without the `live` feature)."
+    )]
     Scan {
         #[command(flatten)]
         live: LiveOpts,
@@ -110,8 +126,17 @@ enum Command {
         #[command(flatten)]
         opts: DiffOpts,
     },
-    /// Capture the live host as a snapshot tarball (mode 0600) for
-    /// `analyze` anywhere: the same data `scan` analyzes.
+    #[cfg_attr(
+        feature = "live",
+        doc = "Capture the live host as a snapshot tarball (mode 0600) for\n\
+               `analyze` anywhere: the same data `scan` analyzes."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "Capture the live host as a snapshot tarball (mode 0600) for\n\
+               `analyze` anywhere: the same data `scan` analyzes. This build\n\
+               has no libvirt (built without the `live` feature)."
+    )]
     Collect {
         /// Where to write the capture; .tar, .tar.gz (.tgz) or .tar.xz, compressed accordingly.
         #[arg(short, long, value_name = "FILE.tar.gz")]
@@ -224,7 +249,14 @@ pub(crate) struct DiffOpts {
 /// How to read a live host (`scan`, `collect`, `facts` without PATH).
 #[derive(clap::Args)]
 struct LiveOpts {
-    /// libvirt URI, opened read-only; `none` skips libvirt.
+    #[cfg_attr(
+        feature = "live",
+        doc = "libvirt URI, opened read-only; `none` skips libvirt."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "libvirt URI; not asked by this build (built without the `live` feature): a URI gets a note saying so, `none` skips libvirt quietly."
+    )]
     #[arg(
         short = 'c',
         long,
@@ -241,7 +273,14 @@ struct LiveOpts {
     /// Read the host's files below DIR instead of / (a host mounted in a container).
     #[arg(long, value_name = "DIR", default_value = "/")]
     sysroot: PathBuf,
-    /// Seconds libvirt may take to answer everything.
+    #[cfg_attr(
+        feature = "live",
+        doc = "Seconds libvirt may take to answer everything."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "Seconds libvirt may take to answer everything (unused: built without the `live` feature)."
+    )]
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     libvirt_timeout: u64,
 }

@@ -15,7 +15,10 @@ use crate::cli::FactsFormat;
 /// `scan` captures it.
 pub fn open(path: Option<PathBuf>, live: &collect::Options) -> anyhow::Result<Snapshot> {
     match path {
-        None => Ok(collect::collect(live).into_snapshot(Kind::Live, &live.sysroot)),
+        None => {
+            super::say_if_libvirt_missing(live);
+            Ok(collect::collect(live).into_snapshot(Kind::Live, &live.sysroot))
+        }
         Some(p) => super::open_host(&p),
     }
 }

@@ -112,3 +112,16 @@ fn exit_code(opts: &ReportOpts, report: &Report) -> i32 {
         _ => 0,
     }
 }
+
+/// Said on stderr when a live command was asked to talk to libvirt but
+/// this build cannot: the findings then lack everything only libvirt
+/// knows, and whoever reads them should know why. Nothing without a URI
+/// (`--connect none` asks for exactly this).
+fn say_if_libvirt_missing(live: &virt_doctor::collect::Options) {
+    if let (false, Some(uri)) = (virt_doctor::collect::LIBVIRT, &live.connect) {
+        say!(
+            "virt-doctor: note: {}: libvirt at {uri} was not asked, so running domains' live XML, states and statistics are missing (a default build asks it; --connect none skips libvirt without this note)",
+            virt_doctor::collect::WITHOUT_LIBVIRT
+        );
+    }
+}

@@ -7,7 +7,7 @@ use virt_doctor::collect;
 use virt_doctor::snapshot::Kind;
 
 use super::analyze::check_snapshot;
-use super::{config_for, load_catalog};
+use super::{config_for, load_catalog, say_if_libvirt_missing};
 use crate::cli::ReportOpts;
 
 pub fn scan(
@@ -23,6 +23,7 @@ pub fn scan(
     // Rules and config are checked before spending seconds on sampling.
     let catalog = load_catalog(&opts.rules_dirs)?;
     config_for(opts, &catalog)?;
+    say_if_libvirt_missing(live);
     let capture = collect::collect(live);
     if let Some(path) = save {
         capture.write_archive(path, collect::Compression::of(path)?, true)?;
