@@ -52,6 +52,7 @@ pub const KVM_PATH: &str = "virt-doctor/kvm";
 /// How many entries `sys/kernel/iommu_groups` has (0 = IOMMU off).
 pub const IOMMU_GROUPS_PATH: &str = "virt-doctor/iommu-groups";
 
+#[derive(Clone)]
 pub struct Options {
     /// Root of the host's files: `/`, or a mounted host (`--sysroot`).
     pub sysroot: PathBuf,

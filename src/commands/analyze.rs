@@ -1,12 +1,14 @@
-//! `analyze`: one snapshot, or many (a fleet run). `scan` analyzes its
-//! capture here too.
+//! `analyze`: one snapshot, or many (a fleet run). `scan` prints its
+//! analysis here too.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use virt_doctor::analysis;
+use virt_doctor::analysis::{self, Analysis};
+use virt_doctor::config::Config;
 use virt_doctor::report;
+use virt_doctor::rules::Catalog;
 use virt_doctor::snapshot::Snapshot;
 
 use super::{config_for, emit, exit_code, load_catalog, log_window, open_host};
@@ -18,11 +20,22 @@ pub fn analyze(path: &Path, opts: &ReportOpts) -> anyhow::Result<i32> {
 }
 
 /// Facts rules and log rules over one snapshot.
-pub fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32> {
+fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32> {
     let catalog = load_catalog(&opts.rules_dirs)?;
     let config = config_for(opts, &catalog)?;
     let window = log_window(opts)?;
     let a = analysis::run(snap, &catalog, &config, window);
+    print_analysis(snap, a, &catalog, &config, opts)
+}
+
+/// The report of `snap`'s analysis, printed as asked; the exit code.
+pub fn print_analysis(
+    snap: &Snapshot,
+    a: Analysis,
+    catalog: &Catalog,
+    config: &Config,
+    opts: &ReportOpts,
+) -> anyhow::Result<i32> {
     if opts.format == ReportFormat::Jsonl {
         // The record stream of docs/fleet-schema.md, as for a fleet of
         // one: the same consumer reads both.
@@ -33,7 +46,7 @@ pub fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32>
             virt_doctor::fleet::inputs::ALL,
             &BTreeMap::new(),
         );
-        let (report, ran) = a.into_report(&catalog, &config)?;
+        let (report, ran) = a.into_report(catalog, config)?;
         let done = virt_doctor::fleet::HostDone {
             snapshot: virt_doctor::fleet::snapshot_id(&host.name, &path, host.captured_at),
             input: virt_doctor::fleet::HostInput {
@@ -53,8 +66,8 @@ pub fn check_snapshot(snap: &Snapshot, opts: &ReportOpts) -> anyhow::Result<i32>
         }
         return Ok(exit_code(opts, &done.report));
     }
-    let (report, ran) = a.into_report(&catalog, &config)?;
-    emit(&report, &catalog, opts, &ran)
+    let (report, ran) = a.into_report(catalog, config)?;
+    emit(&report, catalog, opts, &ran)
 }
 
 /// Many snapshots: each host analyzed as `analyze` analyzes one, on

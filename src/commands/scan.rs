@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
+use virt_doctor::analysis;
 use virt_doctor::collect;
 use virt_doctor::snapshot::Kind;
 
-use super::analyze::check_snapshot;
-use super::{config_for, load_catalog, say_if_libvirt_missing};
+use super::analyze::print_analysis;
+use super::{config_for, load_catalog, log_window, say_if_libvirt_missing};
 use crate::cli::ReportOpts;
 
 pub fn scan(
@@ -20,13 +21,29 @@ pub fn scan(
     if !live.sysroot.is_dir() {
         anyhow::bail!("--sysroot {}: not a directory", live.sysroot.display());
     }
-    // Rules and config are checked before spending seconds on sampling.
-    let catalog = load_catalog(&opts.rules_dirs)?;
-    config_for(opts, &catalog)?;
     say_if_libvirt_missing(live);
-    let capture = collect::collect(live);
+    // The capture starts at once, on its own thread, and the rules are
+    // made ready while it waits out its sampling interval: only the
+    // analysis is left for after it (the target is the interval + 0.5 s).
+    // A bad rule, config or --since still ends the command at once: the
+    // capture only reads, and is abandoned with the process.
+    let capturing = {
+        let live = live.clone();
+        std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || collect::collect(&live))?
+    };
+    let catalog = load_catalog(&opts.rules_dirs)?;
+    let config = config_for(opts, &catalog)?;
+    let window = log_window(opts)?;
+    let log_rules = analysis::log_rules(&catalog, &config);
+    let capture = capturing
+        .join()
+        .map_err(|_| anyhow::anyhow!("the capture of the live host failed"))?;
     if let Some(path) = save {
         capture.write_archive(path, collect::Compression::of(path)?, true)?;
     }
-    check_snapshot(&capture.into_snapshot(Kind::Live, &live.sysroot), opts)
+    let snap = capture.into_snapshot(Kind::Live, &live.sysroot);
+    let a = analysis::run_with(&snap, &catalog, &config, window, &log_rules);
+    print_analysis(&snap, a, &catalog, &config, opts)
 }
