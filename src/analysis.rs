@@ -20,6 +20,20 @@ pub struct Analysis {
     pub ran: Vec<String>,
 }
 
+/// Suppressions in domains' own XML whose expiry is not a date, one
+/// message each (`suppress::check`): no report is made, since a typo
+/// would otherwise make an exception permanent.
+#[derive(Debug)]
+pub struct BadSuppressions(pub Vec<String>);
+
+impl std::fmt::Display for BadSuppressions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for BadSuppressions {}
+
 impl Analysis {
     /// The report: domains' own suppressions checked, every suppression
     /// applied as of today. Also returns the codes of the rules that ran
@@ -28,8 +42,8 @@ impl Analysis {
         self,
         catalog: &Catalog,
         config: &Config,
-    ) -> anyhow::Result<(Report, Vec<String>)> {
-        crate::suppress::check(&self.facts).map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
+    ) -> Result<(Report, Vec<String>), BadSuppressions> {
+        crate::suppress::check(&self.facts).map_err(BadSuppressions)?;
         let today = chrono::Local::now().date_naive();
         let outcome = crate::suppress::apply(self.findings, &self.facts, config, catalog, today);
         let report = Report::new(&self.facts, outcome, self.rule_errors, self.ran.len());

@@ -6,15 +6,66 @@
 //! that is still there with a new figure is not a new problem.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::analysis;
+use crate::analysis::{self, BadSuppressions};
 use crate::config::Config;
 use crate::findings::{Finding, Severity};
 use crate::logs::Window;
 use crate::report;
 use crate::rules::Catalog;
 use crate::snapshot::Snapshot;
+
+/// Why a file that looks like a JSON report cannot be one side.
+#[derive(Debug)]
+pub enum ReportError {
+    /// The file could not be read (the message is the system's).
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// It starts like JSON but is not.
+    NotJson {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+    /// JSON, but not a virt-doctor report of this version.
+    Schema {
+        path: PathBuf,
+        schema: serde_json::Value,
+    },
+    /// A report whose findings do not read as findings.
+    Findings {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+}
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReportError::Read { error, .. } => write!(f, "{error}"),
+            ReportError::NotJson { path, error } => write!(
+                f,
+                "{}: not a virt-doctor JSON report: {error}",
+                path.display()
+            ),
+            ReportError::Schema { path, schema } => write!(
+                f,
+                "{}: not a {} report (schema {schema})",
+                path.display(),
+                report::SCHEMA
+            ),
+            ReportError::Findings { path, error } => {
+                write!(f, "{}: findings: {error}", path.display())
+            }
+        }
+    }
+}
+
+// No `source()`: each message already includes its cause, and callers
+// print the whole chain.
+impl std::error::Error for ReportError {}
 
 /// One side of a diff.
 pub struct Side {
@@ -27,34 +78,46 @@ impl Side {
     /// The findings of a JSON report (`--format json`) at `path`, or
     /// `None` when `path` is not a file that starts like JSON (it is a
     /// snapshot, then: [`Side::analyze`]).
-    pub fn read_report(path: &Path) -> anyhow::Result<Option<Side>> {
+    pub fn read_report(path: &Path) -> Result<Option<Side>, ReportError> {
         if !path.is_file() {
             return Ok(None);
         }
-        let head = std::fs::read(path)?;
+        let head = std::fs::read(path).map_err(|error| ReportError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
         if head.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Ok(None);
         }
-        let v: serde_json::Value = serde_json::from_slice(&head).map_err(|e| {
-            anyhow::anyhow!("{}: not a virt-doctor JSON report: {e}", path.display())
-        })?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&head).map_err(|error| ReportError::NotJson {
+                path: path.to_owned(),
+                error,
+            })?;
         if v["schema"] != report::SCHEMA {
-            anyhow::bail!(
-                "{}: not a {} report (schema {})",
-                path.display(),
-                report::SCHEMA,
-                v["schema"]
-            );
+            return Err(ReportError::Schema {
+                path: path.to_owned(),
+                schema: v["schema"].clone(),
+            });
         }
-        let findings: Vec<Finding> = serde_json::from_value(v["findings"].clone())
-            .map_err(|e| anyhow::anyhow!("{}: findings: {e}", path.display()))?;
+        let findings: Vec<Finding> =
+            serde_json::from_value(v["findings"].clone()).map_err(|error| {
+                ReportError::Findings {
+                    path: path.to_owned(),
+                    error,
+                }
+            })?;
         let host = v["target"]["hostname"].as_str().unwrap_or("").to_owned();
         Ok(Some(Side { host, findings }))
     }
 
     /// The findings of a snapshot analyzed now, as `analyze` would report
     /// them (every log event, suppressions applied).
-    pub fn analyze(snap: &Snapshot, catalog: &Catalog, config: &Config) -> anyhow::Result<Side> {
+    pub fn analyze(
+        snap: &Snapshot,
+        catalog: &Catalog,
+        config: &Config,
+    ) -> Result<Side, BadSuppressions> {
         let a = analysis::run(snap, catalog, config, Window::default());
         let (report, _) = a.into_report(catalog, config)?;
         Ok(Side {

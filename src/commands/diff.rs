@@ -64,6 +64,6 @@ pub fn diff(base: &Path, new: &Path, opts: &DiffOpts, lang: Lang) -> anyhow::Res
 fn side(path: &Path, catalog: &Catalog, config: &Config) -> anyhow::Result<Side> {
     match Side::read_report(path)? {
         Some(side) => Ok(side),
-        None => Side::analyze(&open_host(path)?, catalog, config),
+        None => Ok(Side::analyze(&open_host(path)?, catalog, config)?),
     }
 }
