@@ -7,6 +7,13 @@ use super::{config_for, emit, load_catalog, open_host};
 use crate::cli::{ReportFormat, ReportOpts};
 
 pub fn lint(files: &[PathBuf], host: Option<&Path>, opts: &ReportOpts) -> anyhow::Result<i32> {
+    // The record stream describes hosts (docs/fleet-schema.md); lint's
+    // subject is a set of files.
+    if opts.format == ReportFormat::Jsonl {
+        anyhow::bail!(
+            "--format jsonl is the record stream of `analyze`; lint writes table, concise, json, sarif, junit, markdown or prometheus"
+        );
+    }
     let catalog = load_catalog(&opts.rules_dirs)?;
     let config = config_for(opts, &catalog)?;
     let host = host.map(open_host).transpose()?;
