@@ -4,19 +4,38 @@
 CARGO ?= cargo
 DEB_PACKAGES := pkg-config libvirt-dev libxml2-utils strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu prometheus prometheus-node-exporter ansible-core python3-yaml
 
-.PHONY: demo test deps lint libvirtd fuzz-smoke
+.PHONY: demo test test-analyze-only deps lint libvirtd fuzz-smoke
 
 # Analyze a real sosreport shipped in fixtures/ (exit code 0 even with
 # findings: this is a demonstration, not a gate).
 demo: deps
 	$(CARGO) run --release --quiet -- analyze fixtures/hosts/hotsos-compute --fail-on never
 
-# Formatting, lints, and the whole test suite (the end-to-end test with
-# real QEMU guests runs when libvirtd answers; see tests/libvirt_e2e.rs).
+# Formatting, lints, a subset in the analyze-only build (below), and the
+# whole test suite (the end-to-end test with real QEMU guests runs when
+# libvirtd answers; see tests/libvirt_e2e.rs).
 # The benchmarks run too, at a small size, so their assertions execute
 # (bench/common.rs).
-test: deps lint libvirtd
+test: deps lint libvirtd test-analyze-only
 	$(CARGO) test
+
+# The analyze-only build (`--no-default-features`: no `live` feature, so
+# no libvirt at build or run time). It must not need libvirt-dev (virt-sys,
+# the only crate that looks for it, is not in its dependency graph), must
+# not link libvirt, and must analyze, lint and diff as the default build
+# does. Only a subset of the suite runs here: the unit tests, the command
+# line (analyze, lint, diff, facts, rules, scan and collect without
+# libvirt), scenarios, reports, fleets, and tests/build_features.rs. The
+# rest runs the same code in both builds, and running the whole suite a
+# second time would double CI's ~17 minutes for nothing new.
+test-analyze-only:
+	@if $(CARGO) tree --no-default-features -e normal,build --prefix none | grep -q '^virt-sys '; then \
+	    echo "the analyze-only build depends on virt-sys (libvirt-dev)"; exit 1; fi
+	$(CARGO) build --no-default-features
+	@n=$$(ldd "$${CARGO_TARGET_DIR:-target}/debug/virt-doctor" | grep -c libvirt); \
+	if [ "$$n" != 0 ]; then echo "the analyze-only build links libvirt"; exit 1; fi; \
+	echo "analyze-only build: libvirt not linked"
+	$(CARGO) test --no-default-features --lib --test cli --test scenarios --test reports --test fleet --test build_features
 
 # Every fuzz target for a few seconds over its seeds: the harnesses still
 # build and run (fuzz/README.md; a real fuzzing run is `fuzz/run.sh 600`).
@@ -24,9 +43,12 @@ fuzz-smoke:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	fuzz/run.sh 5
 
+# Clippy both ways: code behind `cfg(feature = "live")` and its
+# replacement in the analyze-only build.
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --no-default-features -- -D warnings
 
 # System packages the build and tests need: libvirt's C library for the
 # `virt` binding, strace for the test that proves `scan` writes nothing,

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::facts::{self, Facts};
 use crate::findings::{Evidence, Finding};
 use crate::logs::{self, Window};
+use crate::report::Report;
 use crate::rules::{self, Catalog, RuleError};
 use crate::snapshot::Snapshot;
 
@@ -17,6 +18,37 @@ pub struct Analysis {
     /// Codes of the rules that ran (not disabled or deselected): fact
     /// rules, and log rules when logs were read.
     pub ran: Vec<String>,
+}
+
+/// Suppressions in domains' own XML whose expiry is not a date, one
+/// message each (`suppress::check`): no report is made, since a typo
+/// would otherwise make an exception permanent.
+#[derive(Debug)]
+pub struct BadSuppressions(pub Vec<String>);
+
+impl std::fmt::Display for BadSuppressions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for BadSuppressions {}
+
+impl Analysis {
+    /// The report: domains' own suppressions checked, every suppression
+    /// applied as of today. Also returns the codes of the rules that ran
+    /// (JUnit writes them as passing test cases).
+    pub fn into_report(
+        self,
+        catalog: &Catalog,
+        config: &Config,
+    ) -> Result<(Report, Vec<String>), BadSuppressions> {
+        crate::suppress::check(&self.facts).map_err(BadSuppressions)?;
+        let today = chrono::Local::now().date_naive();
+        let outcome = crate::suppress::apply(self.findings, &self.facts, config, catalog, today);
+        let report = Report::new(&self.facts, outcome, self.rule_errors, self.ran.len());
+        Ok((report, self.ran))
+    }
 }
 
 /// Everything about a snapshot: its facts, its logs.

@@ -12,17 +12,24 @@
 //! * [`parse`]: one pure parser per source, each reporting its problems.
 //! * [`facts`]: the documented model rules and `virt-doctor facts` see.
 //!
+//! Around it, what the commands other than `analyze` add: [`collect`]
+//! captures the live host (libvirt only with the `live` feature),
+//! [`lint`] checks domain XML files on their own, [`diff`] compares two
+//! runs, [`fleet`] analyzes many hosts at once.
+//!
 //! virt-doctor is read-only: it never changes the host it inspects.
 
 pub mod analysis;
 pub mod collect;
 pub mod config;
+pub mod diff;
 pub mod facts;
 pub mod findings;
 pub mod fleet;
 #[doc(hidden)]
 pub mod fuzz_entry;
 pub mod lang;
+pub mod lint;
 pub mod logs;
 pub mod parse;
 pub mod prose;

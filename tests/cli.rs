@@ -125,6 +125,19 @@ fn errors_exit_2_and_name_the_problem() {
     let unknown = run(&["rules", "show", "NOPE999"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("no rule `NOPE999`"));
+    // JSONL is analyze's record stream; lint says so instead of panicking.
+    let jsonl = run(&[
+        "lint",
+        "fixtures/hosts/healthy-2node/etc/libvirt/qemu/db01.xml",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(jsonl.status.code(), Some(2), "{}", stderr(&jsonl));
+    assert!(
+        stderr(&jsonl).contains("--format jsonl is the record stream of `analyze`"),
+        "{}",
+        stderr(&jsonl)
+    );
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! libvirt client library and driver, no daemon needed. Host files come
 //! from a fixture via `--sysroot`, so the findings are exact.
 
+// Talks to libvirt: only in builds with it (the default `live` feature).
+#![cfg(feature = "live")]
+
 mod common;
 
 use std::collections::BTreeSet;

@@ -29,6 +29,9 @@
 //! and why; with `VIRT_DOCTOR_E2E=require` (set by CI) they fail instead.
 //! Falling back to TCG is fine under `require`; not running is not.
 
+// Talks to libvirt: only in builds with it (the default `live` feature).
+#![cfg(feature = "live")]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,31 +1,27 @@
-//! Command-line interface (clap derive). Exit codes follow ruff:
-//! 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage or fatal error.
-
-/// A line on stderr. A closed stderr (`2>&-`) is no reason to panic, as
-/// `eprintln!` would: the report on stdout still matters. Defined before
-/// the submodules so that they see it.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
-mod check;
-mod facts;
-mod rules;
+//! Command-line interface (clap derive): the arguments of every command,
+//! and `run`, which hands each command to `crate::commands`. Exit codes
+//! follow ruff: 0 = clean, 1 = findings at or above `--fail-on`, 2 = usage
+//! or fatal error.
 
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::commands;
 use virt_doctor::findings::Severity;
 use virt_doctor::lang::Lang;
-use virt_doctor::rules::Catalog;
 
 #[derive(Parser)]
 #[command(
     name = "virt-doctor",
     version,
+    // `--version` says when libvirt is missing, so a build without it is
+    // recognised before a scan comes back without domains' live state.
+    long_version = if cfg!(feature = "live") {
+        env!("CARGO_PKG_VERSION")
+    } else {
+        concat!(env!("CARGO_PKG_VERSION"), " (without libvirt: built without the `live` feature)")
+    },
     arg_required_else_help = true,
     about = "Find CPU, memory, NUMA, disk and network bottlenecks and misconfigurations on KVM/libvirt hosts",
     long_about = "virt-doctor reads a KVM/libvirt host (live, a captured snapshot directory or tarball, or an \
@@ -56,7 +52,7 @@ struct GlobalOpts {
 }
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-enum ColorWhen {
+pub(crate) enum ColorWhen {
     #[default]
     Auto,
     Always,
@@ -66,7 +62,7 @@ enum ColorWhen {
 impl ColorWhen {
     /// `auto` follows https://no-color.org: colour on a terminal unless
     /// NO_COLOR is set to something.
-    fn on(self, terminal: bool) -> bool {
+    pub(crate) fn on(self, terminal: bool) -> bool {
         match self {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
@@ -79,8 +75,17 @@ impl ColorWhen {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyze the live host in one go: host files, libvirt (read-only),
-    /// two runtime samples. Nothing is written unless --save is given.
+    #[cfg_attr(
+        feature = "live",
+        doc = "Analyze the live host in one go: host files, libvirt (read-only),\n\
+               two runtime samples. Nothing is written unless --save is given."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "Analyze the live host in one go: host files and two runtime\n\
+               samples. Nothing is written unless --save is given. This build\n\
+               has no libvirt (built without the `live` feature)."
+    )]
     Scan {
         #[command(flatten)]
         live: LiveOpts,
@@ -121,8 +126,17 @@ enum Command {
         #[command(flatten)]
         opts: DiffOpts,
     },
-    /// Capture the live host as a snapshot tarball (mode 0600) for
-    /// `analyze` anywhere: the same data `scan` analyzes.
+    #[cfg_attr(
+        feature = "live",
+        doc = "Capture the live host as a snapshot tarball (mode 0600) for\n\
+               `analyze` anywhere: the same data `scan` analyzes."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "Capture the live host as a snapshot tarball (mode 0600) for\n\
+               `analyze` anywhere: the same data `scan` analyzes. This build\n\
+               has no libvirt (built without the `live` feature)."
+    )]
     Collect {
         /// Where to write the capture; .tar, .tar.gz (.tgz) or .tar.xz, compressed accordingly.
         #[arg(short, long, value_name = "FILE.tar.gz")]
@@ -166,7 +180,7 @@ enum Command {
 }
 
 #[derive(Subcommand)]
-enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// Every rule: code, name, category, severity, title.
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -188,26 +202,26 @@ enum RulesCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ListFormat {
+pub(crate) enum ListFormat {
     Table,
     Json,
 }
 
 /// How a fleet run reads its hosts.
 #[derive(clap::Args)]
-struct FleetOpts {
+pub(crate) struct FleetOpts {
     /// Snapshots listed in FILE, one per line: `PATH [key=value ...]` (relative to FILE's directory; `#` comments).
     #[arg(long, value_name = "FILE")]
-    manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     /// Take only this worker's share, I of N (0 <= I < N): whole groups with --group-by, else every N-th host.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-    shard: Option<(usize, usize)>,
+    pub(crate) shard: Option<(usize, usize)>,
     /// Hosts analyzed at once (default: the number of CPUs); memory grows with this, not with the hosts.
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    jobs: Option<u16>,
+    pub(crate) jobs: Option<u16>,
     /// Compare hosts within groups: `dir` (the directory above each snapshot) or a manifest label (`cluster`).
     #[arg(long, value_name = "dir|LABEL")]
-    group_by: Option<String>,
+    pub(crate) group_by: Option<String>,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -216,26 +230,33 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 
 /// What `diff` compares with and how it reports.
 #[derive(clap::Args)]
-struct DiffOpts {
+pub(crate) struct DiffOpts {
     /// Exit 1 only for findings that are new (at or above --fail-on).
     #[arg(long)]
-    fail_on_new: bool,
+    pub(crate) fail_on_new: bool,
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    pub(crate) fail_on: FailOn,
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
-    format: DiffFormat,
+    pub(crate) format: DiffFormat,
     /// Also load every *.toml rule file in DIR (repeatable; for snapshots).
     #[arg(long = "rules-dir", value_name = "DIR")]
-    rules_dirs: Vec<PathBuf>,
+    pub(crate) rules_dirs: Vec<PathBuf>,
     /// Config file (for snapshots).
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// How to read a live host (`scan`, `collect`, `facts` without PATH).
 #[derive(clap::Args)]
 struct LiveOpts {
-    /// libvirt URI, opened read-only; `none` skips libvirt.
+    #[cfg_attr(
+        feature = "live",
+        doc = "libvirt URI, opened read-only; `none` skips libvirt."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "libvirt URI; not asked by this build (built without the `live` feature): a URI gets a note saying so, `none` skips libvirt quietly."
+    )]
     #[arg(
         short = 'c',
         long,
@@ -252,7 +273,14 @@ struct LiveOpts {
     /// Read the host's files below DIR instead of / (a host mounted in a container).
     #[arg(long, value_name = "DIR", default_value = "/")]
     sysroot: PathBuf,
-    /// Seconds libvirt may take to answer everything.
+    #[cfg_attr(
+        feature = "live",
+        doc = "Seconds libvirt may take to answer everything."
+    )]
+    #[cfg_attr(
+        not(feature = "live"),
+        doc = "Seconds libvirt may take to answer everything (unused: built without the `live` feature)."
+    )]
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     libvirt_timeout: u64,
 }
@@ -288,49 +316,49 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
 
 /// Options shared by everything that produces a report.
 #[derive(clap::Args)]
-struct ReportOpts {
+pub(crate) struct ReportOpts {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    format: ReportFormat,
+    pub(crate) format: ReportFormat,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    pub(crate) fail_on: FailOn,
     /// Run only these rules: codes, code prefixes (DISK), names or categories (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    select: Vec<String>,
+    pub(crate) select: Vec<String>,
     /// Skip these rules: codes, code prefixes, names or categories.
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
-    ignore: Vec<String>,
+    pub(crate) ignore: Vec<String>,
     /// Run only rules of at least this severity.
     #[arg(long, value_enum)]
-    min_severity: Option<SeverityArg>,
+    pub(crate) min_severity: Option<SeverityArg>,
     /// Also list the findings suppressions hid.
     #[arg(long)]
-    show_suppressed: bool,
+    pub(crate) show_suppressed: bool,
     /// Also load every *.toml rule file in DIR (repeatable).
     #[arg(long = "rules-dir", value_name = "DIR")]
-    rules_dirs: Vec<PathBuf>,
+    pub(crate) rules_dirs: Vec<PathBuf>,
     /// Config file (default: ./virt-doctor.toml, then /etc/virt-doctor/config.toml).
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// From the global -v.
     #[arg(skip)]
-    verbose: bool,
+    pub(crate) verbose: bool,
     /// From the global --color.
     #[arg(skip)]
-    color: ColorWhen,
+    pub(crate) color: ColorWhen,
     /// From the global --lang, or the locale.
     #[arg(skip)]
-    lang: Lang,
+    pub(crate) lang: Lang,
     /// Log events before this are skipped: a duration back from now (24h, 7d) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
-    since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Log events after this are skipped: a duration back from now or an RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
-    until: Option<String>,
+    pub(crate) until: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ReportFormat {
+pub(crate) enum ReportFormat {
     Table,
     /// One line per finding: `severity CODE subject: title`.
     Concise,
@@ -343,13 +371,13 @@ enum ReportFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum DiffFormat {
+pub(crate) enum DiffFormat {
     Table,
     Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FailOn {
+pub(crate) enum FailOn {
     Info,
     Warning,
     Critical,
@@ -357,7 +385,7 @@ enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub(crate) fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Info => Some(Severity::Info),
             FailOn::Warning => Some(Severity::Warning),
@@ -368,7 +396,7 @@ impl FailOn {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum SeverityArg {
+pub(crate) enum SeverityArg {
     Info,
     Warning,
     Critical,
@@ -385,7 +413,7 @@ impl From<SeverityArg> for Severity {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FactsFormat {
+pub(crate) enum FactsFormat {
     Json,
     Table,
 }
@@ -403,7 +431,7 @@ pub fn run() -> i32 {
     let lang = global.lang();
     let result = match cli.command {
         Command::Facts { path, live, format } => {
-            facts::facts_command(path, &live.options(false), format)
+            commands::facts::facts_command(path, &live.options(false), format)
         }
         Command::Analyze { paths, fleet, opts } => {
             let opts = global.apply(opts);
@@ -411,19 +439,19 @@ pub fn run() -> i32 {
                 if fleet.shard.is_some() || fleet.group_by.is_some() {
                     say!("virt-doctor: note: --shard and --group-by apply to fleet runs (two or more snapshots, or --manifest)");
                 }
-                check::analyze(&paths[0], &opts)
+                commands::analyze::analyze(&paths[0], &opts)
             } else {
-                check::analyze_fleet(&paths, &fleet, &opts)
+                commands::analyze::analyze_fleet(&paths, &fleet, &opts)
             }
         }
         Command::Lint { files, host, opts } => {
-            check::lint(&files, host.as_deref(), &global.apply(opts))
+            commands::lint::lint(&files, host.as_deref(), &global.apply(opts))
         }
-        Command::Diff { base, new, opts } => check::diff(&base, &new, &opts, lang),
+        Command::Diff { base, new, opts } => commands::diff::diff(&base, &new, &opts, lang),
         Command::Rules {
             command,
             rules_dirs,
-        } => rules::rules_command(command, &rules_dirs, global.lang()),
+        } => commands::rules::rules_command(command, &rules_dirs, global.lang()),
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a write error,
             // and `| head` closing the pipe is no reason to panic.
@@ -435,14 +463,14 @@ pub fn run() -> i32 {
         }
         Command::Man { subcommand, dir } => man(subcommand.as_deref(), dir.as_deref()),
         Command::Scan { live, save, opts } => {
-            check::scan(&live.options(false), save.as_deref(), &global.apply(opts))
+            commands::scan::scan(&live.options(false), save.as_deref(), &global.apply(opts))
         }
         Command::Collect {
             output,
             force,
             live,
             redact_hosts,
-        } => check::collect(&live.options(redact_hosts), &output, force),
+        } => commands::collect::collect(&live.options(redact_hosts), &output, force),
     };
     match result {
         Ok(code) => code,
@@ -523,23 +551,4 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<serde_json::Error>()
                 .is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
     })
-}
-
-/// The host snapshot at `path`, or the one sosreport found below it, said
-/// on stderr (`sources::open_host`).
-pub fn open_host(path: &std::path::Path) -> anyhow::Result<virt_doctor::snapshot::Snapshot> {
-    let located = virt_doctor::sources::open_host(path)?;
-    if let Some(below) = &located.below {
-        say!(
-            "virt-doctor: no host data in {} itself; analyzing {}, the one snapshot below it",
-            path.display(),
-            path.join(below).display()
-        );
-    }
-    Ok(located.snapshot)
-}
-
-fn load_catalog(dirs: &[PathBuf]) -> anyhow::Result<Catalog> {
-    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    Ok(Catalog::load(&dirs)?)
 }

@@ -16,7 +16,13 @@
 //! logs by [`LOGS_TIMEOUT`] and `--max-log-bytes`, commands (`dmesg`) by 10
 //! seconds, libvirt by `--libvirt-timeout`. What was cut or given up is
 //! said in `virt-doctor.json`.
+//!
+//! Asking libvirt needs its C library, so it is the `live` feature (on by
+//! default). A build without it still captures the host's files and
+//! samples, and its `virt-doctor.json` says libvirt was not asked, and
+//! why ([`WITHOUT_LIBVIRT`]).
 
+#[cfg(feature = "live")]
 pub mod libvirt;
 mod probe;
 pub mod redact;
@@ -37,6 +43,12 @@ use crate::parse::capture::{CaptureInfo, LibvirtInfo, Redactions, SourceTiming};
 use crate::snapshot::{resolve::Node, Kind, ReadError, Snapshot};
 use crate::sources::{Locator, Source, SOURCES};
 
+/// Whether this build can ask libvirt (the `live` feature).
+pub const LIBVIRT: bool = cfg!(feature = "live");
+/// Why a build without the `live` feature does not ask libvirt.
+pub const WITHOUT_LIBVIRT: &str = "this virt-doctor was built without the `live` feature (libvirt)";
+
+#[derive(Clone)]
 pub struct Options {
     /// Root of the host's files: `/`, or a mounted host (`--sysroot`).
     pub sysroot: PathBuf,
@@ -257,35 +269,7 @@ pub fn collect(opts: &Options) -> Capture {
         },
         Some(uri) => {
             progress.say(&format!("asking libvirt at {uri} (read-only)"));
-            let start = Instant::now();
-            let answer = libvirt::ask(uri, opts.libvirt_timeout);
-            let milliseconds = start.elapsed().as_millis() as u64;
-            match answer {
-                Ok(a) => {
-                    for (path, data) in a.files {
-                        cap.add(path, data, None);
-                    }
-                    LibvirtInfo {
-                        uri: Some(uri.clone()),
-                        status: "ok".into(),
-                        error: None,
-                        domains: a.domains,
-                        milliseconds,
-                        errors: a.errors,
-                    }
-                }
-                Err(e) => LibvirtInfo {
-                    uri: Some(uri.clone()),
-                    status: match e {
-                        libvirt::AskError::Unreachable(_) => "unreachable".into(),
-                        libvirt::AskError::Timeout(_) => "timeout".into(),
-                    },
-                    error: Some(e.to_string()),
-                    domains: 0,
-                    milliseconds,
-                    errors: Vec::new(),
-                },
-            }
+            ask_libvirt(uri, opts.libvirt_timeout, &mut cap)
         }
     };
 
@@ -373,6 +357,56 @@ fn devices_text(devices: &[(&str, bool)]) -> String {
             format!("{path} {word}\n")
         })
         .collect()
+}
+
+/// libvirt's answers at `uri` into the capture, and how asking went.
+#[cfg(feature = "live")]
+fn ask_libvirt(uri: &str, timeout: Duration, cap: &mut Capture) -> LibvirtInfo {
+    let start = Instant::now();
+    let answer = libvirt::ask(uri, timeout);
+    let milliseconds = start.elapsed().as_millis() as u64;
+    match answer {
+        Ok(a) => {
+            for (path, data) in a.files {
+                cap.add(path, data, None);
+            }
+            LibvirtInfo {
+                uri: Some(uri.to_owned()),
+                status: "ok".into(),
+                error: None,
+                domains: a.domains,
+                milliseconds,
+                errors: a.errors,
+            }
+        }
+        Err(e) => LibvirtInfo {
+            uri: Some(uri.to_owned()),
+            status: match e {
+                libvirt::AskError::Unreachable(_) => "unreachable".into(),
+                libvirt::AskError::Timeout(_) => "timeout".into(),
+            },
+            error: Some(e.to_string()),
+            domains: 0,
+            milliseconds,
+            errors: Vec::new(),
+        },
+    }
+}
+
+/// Without the `live` feature there is no libvirt client to ask: said in
+/// the capture as a skip with its reason, not as a libvirt that failed to
+/// answer (HOST001 would then send the operator to check a daemon that
+/// may be fine).
+#[cfg(not(feature = "live"))]
+fn ask_libvirt(uri: &str, _timeout: Duration, _cap: &mut Capture) -> LibvirtInfo {
+    LibvirtInfo {
+        uri: Some(uri.to_owned()),
+        status: "skipped".into(),
+        error: Some(format!(
+            "{WITHOUT_LIBVIRT}: libvirt was not asked; domains were read from their files only"
+        )),
+        ..LibvirtInfo::default()
+    }
 }
 
 /// Candidate prefixes that a host never has as files: command output

@@ -9,13 +9,16 @@ use virt_doctor::collect;
 use virt_doctor::facts::{self, Facts};
 use virt_doctor::snapshot::{Kind, Snapshot};
 
-use super::FactsFormat;
+use crate::cli::FactsFormat;
 
 /// A snapshot on disk, or the live host captured in memory exactly as
 /// `scan` captures it.
 pub fn open(path: Option<PathBuf>, live: &collect::Options) -> anyhow::Result<Snapshot> {
     match path {
-        None => Ok(collect::collect(live).into_snapshot(Kind::Live, &live.sysroot)),
+        None => {
+            super::say_if_libvirt_missing(live);
+            Ok(collect::collect(live).into_snapshot(Kind::Live, &live.sysroot))
+        }
         Some(p) => super::open_host(&p),
     }
 }

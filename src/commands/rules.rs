@@ -11,7 +11,8 @@ use virt_doctor::prose::fit;
 use virt_doctor::report::words;
 use virt_doctor::rules::{doc, Catalog};
 
-use super::{load_catalog, ListFormat, RulesCommand};
+use super::load_catalog;
+use crate::cli::{ListFormat, RulesCommand};
 
 pub fn rules_command(command: RulesCommand, dirs: &[PathBuf], lang: Lang) -> anyhow::Result<i32> {
     let catalog = load_catalog(dirs)?;
