@@ -4,8 +4,10 @@
 //! (`proc/meminfo`, `etc/libvirt/qemu/web01.xml`) plus `sos_commands/` for
 //! command output. The live host is the tree rooted at `/`; an extracted
 //! sosreport or a `virt-doctor collect` capture is a directory; a `.tar`,
-//! `.tar.gz` or `.tar.xz` of either is read into memory (nothing is unpacked
-//! to disk). Parsers only ever see [`Snapshot`], so none of them knows or
+//! `.tar.gz` or `.tar.xz` of either is read in one pass into an index,
+//! small files in memory and large ones in an anonymous temporary file
+//! (nothing is unpacked into a directory). Parsers only ever see
+//! [`Snapshot`], so none of them knows or
 //! cares which of the three it is reading.
 
 mod archive;
