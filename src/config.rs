@@ -90,6 +90,10 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
+    /// Rules, patterns or parameters the config names that the catalog
+    /// does not have ([`Config::check`]), one line each.
+    #[error("{}", .0.join("\n"))]
+    Unknown(Vec<String>),
 }
 
 impl Config {
@@ -171,7 +175,7 @@ impl Config {
 
     /// Every rule and parameter the config names must exist, so a typo in
     /// a threshold override cannot silently leave the default in force.
-    pub fn check(&self, catalog: &Catalog) -> Result<(), Vec<String>> {
+    pub fn check(&self, catalog: &Catalog) -> Result<(), ConfigError> {
         let at = self
             .path
             .as_ref()
@@ -239,7 +243,7 @@ impl Config {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(errors)
+            Err(ConfigError::Unknown(errors))
         }
     }
 

@@ -15,9 +15,7 @@ pub fn diff(base: &Path, new: &Path, opts: &DiffOpts, lang: Lang) -> anyhow::Res
     let catalog = load_catalog(&opts.rules_dirs)?;
     let mut config = Config::discover(opts.config.as_deref())?;
     config.lang = lang;
-    config
-        .check(&catalog)
-        .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
+    config.check(&catalog)?;
     let before = side(base, &catalog, &config)?;
     let after = side(new, &catalog, &config)?;
     let d = diff::compare(&before.findings, &after.findings);

@@ -50,9 +50,7 @@ fn config_for(opts: &ReportOpts, catalog: &Catalog) -> anyhow::Result<Config> {
         config.min_severity = Some(m.into());
     }
     config.lang = opts.lang;
-    config
-        .check(catalog)
-        .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
+    config.check(catalog)?;
     Ok(config)
 }
 
