@@ -445,3 +445,53 @@ fn hundreds_of_domains_on_the_same_cpus_list_twenty_overlaps_and_count_all() {
         f.message
     );
 }
+
+/// Where no temporary file can be made (`TMPDIR` names a directory that
+/// does not exist), a large archive member is held in memory instead, the
+/// snapshot's status says so, and the analysis still reads it to its end.
+#[test]
+fn without_a_temporary_directory_large_members_stay_in_memory_and_that_is_said() {
+    let mut messages = "Feb 10 16:19:00 hv01 systemd[1]: Started Session 1 of user deploy.\n"
+        .repeat(80_000)
+        .into_bytes();
+    assert!(
+        messages.len() > 4 << 20,
+        "over the 4 MiB a member may take in memory"
+    );
+    messages.extend_from_slice(b"Feb 10 16:20:01 hv01 kernel: Out of memory: Killed process 4242 (qemu-system-x86) total-vm:9000000kB\n");
+    let dir = common::snapshot_with(&[
+        ("proc/meminfo", b"MemTotal: 2048 kB\n"),
+        ("var/log/messages", &messages),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let archive = out.path().join("sosreport-hv01.tar.gz");
+    common::pack(dir.path(), "sosreport-hv01", "gz", &archive);
+    let o = common::run_env(
+        &[
+            "analyze",
+            archive.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        &[("TMPDIR", "/nonexistent/virt-doctor-test")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules = common::rules_of(&report);
+    assert!(rules.contains(&"LOG001".to_owned()), "{rules:?}");
+    let snapshot = report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "snapshot")
+        .unwrap_or_else(|| panic!("no snapshot status: {}", report["sources"]));
+    let detail = snapshot["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("no temporary file for large members (")
+            && detail
+                .ends_with("TMPDIR says where): they are held in memory, at most 512 MiB each"),
+        "{detail}"
+    );
+}

@@ -61,6 +61,9 @@ impl Default for Limits {
     }
 }
 
+/// Without a temporary file, the most of one member held in memory.
+const NO_SPILL_FILE_CAP: u64 = 512 << 20;
+
 /// Where a member's bytes are.
 #[derive(Clone)]
 enum Data {
@@ -311,6 +314,8 @@ struct Raw {
     /// comes, and how much it holds.
     spill: Option<Arc<File>>,
     spilled: u64,
+    /// No temporary file could be made: large members stay in memory.
+    no_spill: bool,
     in_memory: u64,
 }
 
@@ -391,12 +396,16 @@ impl Raw {
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
             };
             let node = if kind.is_file() {
-                let budget = limits
+                let mut budget = limits
                     .max_file_bytes
                     .min(limits.max_total_bytes.saturating_sub(total));
                 let size = entry.size();
                 let spill = size > limits.spill_over
                     || self.in_memory + size.min(budget) > limits.max_memory_bytes;
+                let spill = spill && self.spill_file().is_some();
+                if self.no_spill {
+                    budget = budget.min(NO_SPILL_FILE_CAP);
+                }
                 let read = if spill {
                     self.spill(&mut (&mut entry).take(budget))
                 } else {
@@ -468,22 +477,32 @@ impl Raw {
         Ok(())
     }
 
+    /// The temporary file large members go to, made when the first one
+    /// comes. Where none can be made (no writable temporary directory),
+    /// that is said once and large members are kept in memory instead,
+    /// under the same caps.
+    fn spill_file(&mut self) -> Option<Arc<File>> {
+        if self.spill.is_none() && !self.no_spill {
+            match tempfile::tempfile() {
+                Ok(f) => self.spill = Some(Arc::new(f)),
+                Err(e) => {
+                    self.no_spill = true;
+                    self.notices.push(format!(
+                        "no temporary file for large members ({e}; TMPDIR says where): they are held in memory, at most {} MiB each",
+                        NO_SPILL_FILE_CAP >> 20
+                    ));
+                }
+            }
+        }
+        self.spill.clone()
+    }
+
     /// Copy a member to the end of the spill file. On failure, the error
     /// and whatever part was written.
     fn spill(&mut self, member: &mut impl Read) -> Result<Data, (String, Option<Data>)> {
-        let file = match &self.spill {
-            Some(f) => Arc::clone(f),
-            None => {
-                let f = Arc::new(tempfile::tempfile().map_err(|e| {
-                    (
-                        format!("no temporary file to hold large members: {e}"),
-                        None,
-                    )
-                })?);
-                self.spill = Some(Arc::clone(&f));
-                f
-            }
-        };
+        let file = self
+            .spill_file()
+            .ok_or_else(|| ("no temporary file".to_owned(), None))?;
         let offset = self.spilled;
         let mut buf = vec![0u8; 1 << 20];
         let mut len = 0u64;
