@@ -97,12 +97,18 @@ fn lines_read(pattern: &str, lang: Lang) -> String {
     const SHOWN: usize = 3;
     match crate::logs::literals::required(pattern) {
         Ok(literals) => {
+            // "or one of 1 more" says less than the literal itself.
+            let take = if literals.len() == SHOWN + 1 {
+                SHOWN + 1
+            } else {
+                SHOWN
+            };
             let mut shown: Vec<String> = literals
                 .iter()
-                .take(SHOWN)
+                .take(take)
                 .map(|l| format!("`{l}`"))
                 .collect();
-            let more = literals.len().saturating_sub(SHOWN);
+            let more = literals.len() - shown.len();
             match lang {
                 Lang::En => {
                     if more > 0 {
