@@ -455,6 +455,23 @@ mod tests {
 mod catalog_tests {
     /// Every built-in log rule gets the fast path: a new pattern without a
     /// usable literal would quietly make every syslog be read line by line.
+    /// The built-in syslog rules' literals fit one Teddy search without
+    /// being cut below 10 bytes (shorter ones pick more lines in vain).
+    #[test]
+    fn built_in_syslog_literals_fit_teddy() {
+        let catalog = crate::rules::Catalog::load(&[]).unwrap();
+        let literals: Vec<String> = catalog
+            .log_rules
+            .iter()
+            .filter(|r| r.sources.iter().any(|s| s == "syslog"))
+            .flat_map(|r| super::required(r.pattern.as_str()).unwrap())
+            .collect();
+        let p = super::Prefilter::new(&literals).unwrap();
+        assert!(matches!(p.search, super::Search::Teddy(_)));
+        let longest = p.literals.iter().map(String::len).max().unwrap();
+        assert_eq!((literals.len(), p.literals.len(), longest), (143, 61, 10));
+    }
+
     #[test]
     fn every_built_in_log_rule_has_literals() {
         let catalog = crate::rules::Catalog::load(&[]).unwrap();
