@@ -199,7 +199,16 @@ pub fn text(entry: Entry, width: usize, lang: Lang) -> String {
     out.push_str(&format!("\n{}\n", w.how_it_decides));
     let colon = lang.pick(":", "：");
     for (label, code) in entry.decides(lang) {
-        out.push_str(&format!("  {label}{colon}\n    {code}\n"));
+        if label == w.lines_read {
+            // A sentence, not code: it fits the width like the prose.
+            out.push_str(&format!("  {label}{colon}\n"));
+            out.push_str(&crate::prose::reflow(&code, width, "    "));
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(&format!("  {label}{colon}\n    {code}\n"));
+        }
     }
     let params = entry.params();
     if !params.is_empty() {
