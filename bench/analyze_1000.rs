@@ -24,6 +24,16 @@ use virt_doctor::rules::{self, Catalog};
 use virt_doctor::snapshot::{Kind, Snapshot};
 use virt_doctor::sources;
 
+/// The fixture hosts whose domain definitions are copied: tuned, mistuned,
+/// pinned, hugepage-backed, with many disks.
+const SCENARIOS: [&str; 5] = [
+    "healthy-2node",
+    "pinning-contention",
+    "storage",
+    "network",
+    "memory-pressure",
+];
+
 fn main() {
     if common::filtered_out("analyze_1000") {
         return;
@@ -39,13 +49,7 @@ fn main() {
         data
     };
     let mut templates = Vec::new();
-    for scenario in [
-        "healthy-2node",
-        "pinning-contention",
-        "storage",
-        "network",
-        "memory-pressure",
-    ] {
+    for scenario in SCENARIOS {
         let (d, _) = sources::load(&Snapshot::open(&fixtures.join(scenario)).unwrap());
         templates.extend(d.domains.into_values());
     }
@@ -166,13 +170,7 @@ fn whole_run(fixtures: &Path, count: usize, in_process: usize) {
     let root = dir.path().join("host");
     copy_tree(&fixtures.join("healthy-2node"), &root);
     let mut xmls = Vec::new();
-    for scenario in [
-        "healthy-2node",
-        "pinning-contention",
-        "storage",
-        "network",
-        "memory-pressure",
-    ] {
+    for scenario in SCENARIOS {
         let defined = fixtures.join(scenario).join("etc/libvirt/qemu");
         let mut names: Vec<_> = std::fs::read_dir(&defined)
             .unwrap()

@@ -21,27 +21,6 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The host's files, relative to `root`.
-fn read_tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else if p.is_file() {
-                out.push((
-                    p.strip_prefix(root).unwrap().to_owned(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out.sort();
-    out
-}
-
 /// Write `mib` MiB of ordinary syslog lines and then the OOM kill; the
 /// number of lines.
 fn write_log(path: &Path, mib: u64) -> u64 {
@@ -91,7 +70,7 @@ fn main() {
         return;
     }
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hosts/healthy-2node");
-    let host: Vec<_> = read_tree(&base)
+    let host: Vec<_> = common::read_tree(&base)
         .into_iter()
         .filter(|(rel, _)| !rel.starts_with("var/log/messages"))
         .collect();
@@ -138,14 +117,8 @@ fn main() {
             .unwrap_or_else(|| panic!("{ext}: the OOM kill at the end of the log is found"));
         assert_eq!(oom["events"], 1);
         assert_eq!(oom["evidence"][0]["line"], lines);
-        let read = report["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == "log" && s["path"] == "var/log/messages")
-            .map(|s| s["detail"].clone());
         assert_eq!(
-            read,
+            common::log_detail(&report, "var/log/messages"),
             Some(serde_json::json!(format!("{lines} lines read"))),
             "{ext}: every line read"
         );

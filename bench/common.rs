@@ -65,3 +65,39 @@ pub fn measured(command: &mut std::process::Command) -> (i32, f64, u64) {
     };
     (code, seconds, usage.ru_maxrss as u64)
 }
+
+/// Every file below `root`: its path relative to `root`, and its bytes,
+/// sorted by path.
+pub fn read_tree(root: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    fn walk(
+        root: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut Vec<(std::path::PathBuf, Vec<u8>)>,
+    ) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push((
+                    p.strip_prefix(root).unwrap().to_owned(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+/// The detail of the status of the log at `path` in a JSON report
+/// (`N lines read`, with any cut lines or read error).
+pub fn log_detail(report: &serde_json::Value, path: &str) -> Option<serde_json::Value> {
+    report["sources"]
+        .as_array()?
+        .iter()
+        .find(|s| s["id"] == "log" && s["path"] == path)
+        .map(|s| s["detail"].clone())
+}

@@ -30,7 +30,7 @@ fn main() {
     let hosts = common::size("BENCH_HOSTS", 1000, 6) as usize;
     let dir = tempfile::tempdir().unwrap();
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fleets/matched/hv1");
-    let files = read_tree(&base);
+    let files = common::read_tree(&base);
     let started = Instant::now();
     let mut manifest = String::new();
     for i in 0..hosts {
@@ -72,26 +72,6 @@ fn main() {
         small.0,
         small.1 / 1024
     );
-}
-
-fn read_tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                out.push((
-                    p.strip_prefix(root).unwrap().to_owned(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out.sort();
-    out
 }
 
 /// Host `i`: its own name, and its own domain names and UUIDs.

@@ -245,14 +245,8 @@ fn main() {
                 .or_default() += events;
         }
         let total: u64 = per_rule.values().sum();
-        let read = report["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == "log" && s["path"] == "var/log/messages")
-            .map(|s| s["detail"].clone());
         assert_eq!(
-            read,
+            common::log_detail(&report, "var/log/messages"),
             Some(serde_json::json!(format!("{lines} lines read"))),
             "{label}: every line read"
         );

@@ -248,40 +248,24 @@ fn union(sets: impl IntoIterator<Item = Set>) -> Option<Set> {
     Some(out)
 }
 
+/// The members of a class, when they are at most [`MAX_CLASS`] (counted
+/// from the ranges first: `\w` has thousands).
 fn class(class: &Class) -> Option<Set> {
+    let small = |sizes: &mut dyn Iterator<Item = usize>| sizes.sum::<usize>() <= MAX_CLASS;
     match class {
-        Class::Unicode(c) => {
-            let count: usize = c
-                .ranges()
-                .iter()
-                .map(|r| (r.end() as usize) - (r.start() as usize) + 1)
-                .sum();
-            if count > MAX_CLASS {
-                return None;
-            }
-            Some(
-                c.iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .map(|ch| ch.to_string().into_bytes())
-                    .collect(),
-            )
-        }
-        Class::Bytes(c) => {
-            let count: usize = c
-                .ranges()
-                .iter()
-                .map(|r| (r.end() as usize) - (r.start() as usize) + 1)
-                .sum();
-            if count > MAX_CLASS {
-                return None;
-            }
-            Some(
-                c.iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .map(|b| vec![b])
-                    .collect(),
-            )
-        }
+        Class::Unicode(c) if small(&mut c.iter().map(|r| r.len())) => Some(
+            c.iter()
+                .flat_map(|r| r.start()..=r.end())
+                .map(|ch| ch.to_string().into_bytes())
+                .collect(),
+        ),
+        Class::Bytes(c) if small(&mut c.iter().map(|r| r.len())) => Some(
+            c.iter()
+                .flat_map(|r| r.start()..=r.end())
+                .map(|b| vec![b])
+                .collect(),
+        ),
+        _ => None,
     }
 }
 
