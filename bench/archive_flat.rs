@@ -27,12 +27,10 @@ fn write_log(path: &Path, mib: u64) -> u64 {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
     let (mut written, mut lines) = (0u64, 0u64);
     while written < mib << 20 {
-        let secs = lines / 100;
-        let line = format!(
-            "Nov 24 {:02}:{:02}:{:02} hv01 systemd[1]: Started Session {lines} of user deploy.\n",
-            (secs / 3600) % 24,
-            (secs / 60) % 60,
-            secs % 60
+        let line = common::syslog_line(
+            lines as usize,
+            "hv01",
+            &format!("systemd[1]: Started Session {lines} of user deploy."),
         );
         w.write_all(line.as_bytes()).unwrap();
         written += line.len() as u64;

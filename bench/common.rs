@@ -101,3 +101,15 @@ pub fn log_detail(report: &serde_json::Value, path: &str) -> Option<serde_json::
         .find(|s| s["id"] == "log" && s["path"] == path)
         .map(|s| s["detail"].clone())
 }
+
+/// A syslog line (RFC 3164 stamp, then host and body) for line `i` of a
+/// generated file, a hundred lines a second from midnight.
+pub fn syslog_line(i: usize, host: &str, body: &str) -> String {
+    let secs = i / 100;
+    format!(
+        "Nov 24 {:02}:{:02}:{:02} {host} {body}\n",
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}

@@ -108,13 +108,7 @@ fn generate(path: &Path, mib: u64, mix: Mix) -> (u64, u64, u64) {
                 Mix::Mixed => ORDINARY[i % ORDINARY.len()],
             }
         };
-        let secs = i / 100;
-        let line = format!(
-            "Nov 24 {:02}:{:02}:{:02} kvm-host-17 {body}\n",
-            (secs / 3600) % 24,
-            (secs / 60) % 60,
-            secs % 60
-        );
+        let line = common::syslog_line(i, "kvm-host-17", body);
         w.write_all(line.as_bytes()).unwrap();
         written += line.len() as u64;
         lines += 1;
