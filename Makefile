@@ -2,7 +2,7 @@
 # this machine lacks first, so they work on a fresh Debian machine.
 
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config libvirt-dev libxml2-utils strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu prometheus prometheus-node-exporter ansible-core python3-yaml
+DEB_PACKAGES := pkg-config libvirt-dev libxml2-utils virtinst strace ripgrep qemu-system-x86 libvirt-daemon-system libvirt-daemon-driver-qemu prometheus prometheus-node-exporter ansible-core python3-yaml
 
 .PHONY: demo test test-analyze-only deps lint libvirtd fuzz-smoke
 
@@ -25,7 +25,7 @@ test: deps lint libvirtd test-analyze-only
 # not link libvirt, and must analyze, lint and diff as the default build
 # does. Only a subset of the suite runs here: the unit tests, the command
 # line (analyze, lint, diff, facts, rules, scan and collect without
-# libvirt), scenarios, reports, fleets, and tests/build_features.rs. The
+# libvirt), scenarios, reports, fleets, plan, and tests/build_features.rs. The
 # rest runs the same code in both builds, and running the whole suite a
 # second time would double CI's ~17 minutes for nothing new.
 test-analyze-only:
@@ -35,7 +35,7 @@ test-analyze-only:
 	@n=$$(ldd "$${CARGO_TARGET_DIR:-target}/debug/virt-doctor" | grep -c libvirt); \
 	if [ "$$n" != 0 ]; then echo "the analyze-only build links libvirt"; exit 1; fi; \
 	echo "analyze-only build: libvirt not linked"
-	$(CARGO) test --no-default-features --lib --test cli --test scenarios --test reports --test fleet --test build_features
+	$(CARGO) test --no-default-features --lib --test cli --test scenarios --test reports --test fleet --test plan --test build_features
 
 # Every fuzz target for a few seconds over its seeds: the harnesses still
 # build and run (fuzz/README.md; a real fuzzing run is `fuzz/run.sh 600`).
@@ -51,7 +51,9 @@ lint:
 	$(CARGO) clippy --all-targets --no-default-features -- -D warnings
 
 # System packages the build and tests need: libvirt's C library for the
-# `virt` binding, strace for the test that proves `scan` writes nothing,
+# `virt` binding, virt-xml (virtinst) for the test that applies every
+# domain fix of `plan` to real domains, strace for the test that proves
+# `scan` writes nothing,
 # ripgrep for the log benchmark's comparison, xmllint (libxml2-utils) to
 # check domain XML against libvirt's own schema, and libvirtd, QEMU and
 # qemu-img for the end-to-end test; promtool (prometheus),

@@ -173,6 +173,7 @@ fn invalid_xml_findings(facts: &Facts, catalog: &Catalog, config: &Config) -> Ve
                     .collect(),
                 references: rule.references.clone(),
                 events: None,
+                apply: Vec::new(),
             }
         })
         .collect()

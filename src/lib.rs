@@ -32,6 +32,7 @@ pub mod lang;
 pub mod lint;
 pub mod logs;
 pub mod parse;
+pub mod plan;
 pub mod prose;
 pub mod report;
 pub mod rules;

@@ -237,5 +237,6 @@ fn meta_finding(
         }],
         references: rule.map(|r| r.references.clone()).unwrap_or_default(),
         events: None,
+        apply: Vec::new(),
     }
 }

@@ -119,6 +119,21 @@ enum Command {
         #[command(flatten)]
         opts: ReportOpts,
     },
+    /// Print the fixes of a host's findings (or of domain XML files') as one
+    /// POSIX shell script to read and run yourself: host changes first, then
+    /// each domain's. virt-doctor never runs it.
+    Plan {
+        /// A snapshot (directory, sosreport, tarball), or domain XML files and
+        /// directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// With domain XML files: also run the rules that need host facts,
+        /// against this snapshot's host.
+        #[arg(long, value_name = "SNAPSHOT")]
+        host: Option<PathBuf>,
+        #[command(flatten)]
+        opts: PlanOpts,
+    },
     /// Compare two snapshots or two JSON reports: new, resolved and unchanged findings.
     Diff {
         base: PathBuf,
@@ -357,6 +372,65 @@ pub(crate) struct ReportOpts {
     pub(crate) until: Option<String>,
 }
 
+/// What `plan` takes: `analyze`'s selection of rules, and its own formats.
+#[derive(clap::Args)]
+pub(crate) struct PlanOpts {
+    /// sh: the script; json: the same plan as data (docs/plan-schema.md).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Sh)]
+    format: PlanFormat,
+    /// Plan only these rules' fixes: codes, code prefixes (DISK), names or categories.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    select: Vec<String>,
+    /// Leave out these rules: codes, code prefixes, names or categories.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    ignore: Vec<String>,
+    /// Only findings of at least this severity.
+    #[arg(long, value_enum)]
+    min_severity: Option<SeverityArg>,
+    /// Also load every *.toml rule file in DIR (repeatable).
+    #[arg(long = "rules-dir", value_name = "DIR")]
+    rules_dirs: Vec<PathBuf>,
+    /// Config file (default: ./virt-doctor.toml, then /etc/virt-doctor/config.toml); suppressed findings are not planned.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Log events before this are skipped (as for analyze).
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Log events after this are skipped.
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+}
+
+impl PlanOpts {
+    /// As report options, for the analysis the plan is made from.
+    fn report_opts(self, lang: Lang) -> (PlanFormat, ReportOpts) {
+        (
+            self.format,
+            ReportOpts {
+                format: ReportFormat::Json,
+                fail_on: FailOn::Never,
+                select: self.select,
+                ignore: self.ignore,
+                min_severity: self.min_severity,
+                show_suppressed: false,
+                rules_dirs: self.rules_dirs,
+                config: self.config,
+                verbose: false,
+                color: ColorWhen::Never,
+                lang,
+                since: self.since,
+                until: self.until,
+            },
+        )
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PlanFormat {
+    Sh,
+    Json,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ReportFormat {
     Table,
@@ -446,6 +520,12 @@ pub fn run() -> i32 {
         }
         Command::Lint { files, host, opts } => {
             commands::lint::lint(&files, host.as_deref(), &global.apply(opts))
+        }
+        Command::Plan { paths, host, opts } => {
+            // Commands are the same in every language; the comments naming
+            // each finding are in the report's.
+            let (format, opts) = opts.report_opts(lang);
+            commands::plan::plan(&paths, host.as_deref(), format, &opts)
         }
         Command::Diff { base, new, opts } => commands::diff::diff(&base, &new, &opts, lang),
         Command::Rules {

@@ -7,6 +7,7 @@ pub mod collect;
 pub mod diff;
 pub mod facts;
 pub mod lint;
+pub mod plan;
 pub mod rules;
 pub mod scan;
 

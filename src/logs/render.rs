@@ -71,6 +71,7 @@ pub fn findings(
             evidence: g.samples,
             references: rule.references.clone(),
             events: Some(g.count),
+            apply: Vec::new(),
         });
     }
     out

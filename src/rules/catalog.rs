@@ -359,6 +359,9 @@ struct RawRule {
     /// about, or null.
     #[serde(default)]
     domain: Option<String>,
+    /// The fix as steps `plan` can print (`src/rules/apply.rs`).
+    #[serde(default)]
+    apply: Vec<super::apply::RawApply>,
 }
 
 #[derive(Deserialize)]
@@ -463,6 +466,8 @@ pub struct Rule {
     pub each: Option<Expr>,
     pub affected_hosts: Option<Expr>,
     pub domain: Option<Expr>,
+    /// The fix as steps a machine can take (`virt-doctor plan`).
+    pub apply: Vec<super::apply::ApplySpec>,
 }
 
 impl Rule {
@@ -938,8 +943,22 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
             }
         }
     }
+    let has_domain = matches!(raw.scope, Scope::Domain | Scope::Disk | Scope::Interface);
+    if raw.scope == Scope::Fleet && !raw.apply.is_empty() {
+        problems.push("`apply` is not for rules of scope fleet: plan works host by host".into());
+    }
+    let mut apply = Vec::new();
+    for (i, a) in raw.apply.iter().enumerate() {
+        match super::apply::compile(a, i, has_domain) {
+            Ok(spec) => apply.push(spec),
+            Err(p) => problems.extend(p),
+        }
+    }
     let mut needs_host = false;
     let mut all_vars = Vec::new();
+    for a in &apply {
+        all_vars.push(("apply", a.variables()));
+    }
     if let Ok(w) = &when {
         all_vars.push(("when", w.variables()));
     }
@@ -990,6 +1009,7 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
         .chain(zh.and_then(|t| t.message.as_deref()))
         .chain(zh.and_then(|t| t.fix.as_deref()))
         .chain(raw.subject.as_deref())
+        .chain(raw.apply.iter().flat_map(super::apply::sources))
         .chain(raw.evidence.iter().flat_map(|e| {
             [Some(e.text.as_str()), e.path.as_deref(), e.line.as_deref()]
                 .into_iter()
@@ -1075,6 +1095,7 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
         each,
         affected_hosts,
         domain,
+        apply,
     })
 }
 
@@ -1083,6 +1104,51 @@ mod tests {
     use super::*;
 
     const RULE: &str = "[[rule]]\ncode = \"SITE001\"\nname = \"site-one\"\ncategory = \"cpu\"\nseverity = \"info\"\nscope = \"host\"\ntitle = \"t\"\nwhen = \"true\"\nmessage = \"m\"\nfix = \"f\"\n";
+
+    /// A `[[rule.apply]]` step that is wrong is an error of its rule,
+    /// named by step: two kinds at once, a virt-xml step in a host rule,
+    /// a sysctl without its value, an unknown variable.
+    #[test]
+    fn apply_steps_are_checked_when_the_catalog_loads() {
+        let cases = [
+            (
+                "[[rule.apply]]\nsysctl = 'vm.swappiness'\nvalue = '10'\nmodule = 'tun'\n",
+                "apply[0] must have exactly one of virt_xml, virsh, sysctl, sysfs, file, module, command, manual (it has sysctl, module)",
+            ),
+            (
+                "[[rule.apply]]\nvirt_xml = ['--edit', '--cpu', 'host-model']\n",
+                "apply[0].virt_xml is for rules whose subject has a domain (scope domain, disk or interface)",
+            ),
+            (
+                "[[rule.apply]]\nsysctl = 'vm.swappiness'\n",
+                "apply[0].sysctl needs a `value`",
+            ),
+            (
+                "[[rule.apply]]\nsysfs = '/sys/x'\nvalue = '{disk.cache}'\n",
+                "apply uses `disk`, which a rule of scope host does not have",
+            ),
+            (
+                "[[rule.apply]]\nmanual = 'm'\nneeds = ['a-miracle']\n",
+                "unknown variant `a-miracle`",
+            ),
+        ];
+        for (apply, expected) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("a.toml"), format!("{RULE}{apply}")).unwrap();
+            let err = Catalog::load(&[dir.path()]).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(expected), "{apply}: {text}");
+            assert!(text.contains("a.toml:"), "{text}");
+        }
+        // And a good one loads, with its step.
+        let dir = tempfile::tempdir().unwrap();
+        let good = "[[rule.apply]]\nsysctl = 'vm.swappiness'\nvalue = '10'\n";
+        std::fs::write(dir.path().join("a.toml"), format!("{RULE}{good}")).unwrap();
+        let catalog = Catalog::load(&[dir.path()]).unwrap();
+        let rule = catalog.find_rule("SITE001").unwrap();
+        assert_eq!(rule.apply.len(), 1);
+        assert!(!rule.apply[0].changes_domain());
+    }
 
     #[test]
     fn every_problem_names_its_file_and_line() {

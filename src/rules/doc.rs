@@ -42,7 +42,12 @@ impl<'a> Entry<'a> {
     fn decides(&self, lang: Lang) -> Vec<(&'static str, String)> {
         let w = words(lang);
         match self {
-            Entry::Fact(r) => vec![(w.fires_when, r.when.source.trim().to_owned())],
+            Entry::Fact(r) => {
+                let mut out = vec![(w.fires_when, r.when.source.trim().to_owned())];
+                // What `virt-doctor plan` does about a finding of it.
+                out.extend(r.apply.iter().map(|a| (w.in_a_plan, a.summary.clone())));
+                out
+            }
             Entry::Log(r) => {
                 let mut out = vec![(w.matches, r.pattern.as_str().to_owned())];
                 if let Some(x) = &r.exclude {

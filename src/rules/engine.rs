@@ -259,7 +259,20 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
             }
             let data = data_ctx.as_ref().unwrap_or(&ctx);
             match check(rule, &ctx, data, subject.domain.clone(), config.lang) {
-                Ok(Some(f)) => out.findings.push(f),
+                Ok(Some(mut f)) => {
+                    // Steps are commands, the same in every language. A
+                    // step that fails to render is the rule's error; the
+                    // finding stands without steps.
+                    match apply_steps(rule, data, f.domain.as_deref()) {
+                        Ok(steps) => f.apply = steps,
+                        Err(e) => out.errors.push(RuleError {
+                            rule: rule.code.clone(),
+                            subject: f.subject.clone(),
+                            message: e,
+                        }),
+                    }
+                    out.findings.push(f)
+                }
                 Ok(None) => {}
                 Err(e) => out.errors.push(RuleError {
                     rule: rule.code.clone(),
@@ -270,6 +283,19 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
         }
     }
     out
+}
+
+/// The finding's fix as steps (`[[rule.apply]]`), in the rule's order.
+fn apply_steps(
+    rule: &Rule,
+    data: &Context,
+    domain: Option<&str>,
+) -> Result<Vec<crate::findings::Step>, String> {
+    let mut steps = Vec::new();
+    for spec in &rule.apply {
+        steps.extend(spec.render(data, domain)?);
+    }
+    Ok(steps)
 }
 
 /// The rule's parameters: defaults, overridden by the config.
@@ -338,6 +364,7 @@ fn check(
         evidence,
         references: rule.references.clone(),
         events: None,
+        apply: Vec::new(),
     }))
 }
 

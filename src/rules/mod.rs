@@ -1,6 +1,7 @@
 //! Rules: data files (`rules/*.toml`) whose predicates are CEL expressions
 //! over the facts. See `docs/rules.md` for the file format.
 
+pub mod apply;
 pub mod catalog;
 pub mod doc;
 pub mod engine;
