@@ -172,11 +172,29 @@ fn domain_files_plan_without_a_host_and_run_anywhere() {
     assert!(
         script.contains("virt-xml win01 --edit mac=52:54:00:8e:00:01 --network model.type=virtio")
     );
+    // As lint says: without a host, the rules that need one do not run.
+    assert!(
+        stderr(&out).contains("rules need host facts and were skipped, so their fixes are not planned; give --host SNAPSHOT to run them"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         !script.contains("host=$(uname -n)"),
         "no host to check: {script}"
     );
     assert!(script.trim_end().ends_with("plan_1"));
+    // Not both kinds at once.
+    let out = run(&[
+        "plan",
+        file.to_str().unwrap(),
+        fixture("hosts/network").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("give domain XML files or host snapshots, not both"),
+        "{}",
+        stderr(&out)
+    );
     // A host snapshot takes no --host.
     let out = run(&[
         "plan",
@@ -492,7 +510,7 @@ fn a_plan_of_several_hosts_runs_each_part_on_its_host() {
     )), "{script}");
     assert!(script.contains(
         "case \"${host%%.*}\" in\n    kvm-net-08) plan_1; ran=1 ;;\n    kvm-tuned-01) plan_2; ran=1 ;;\nesac\n\
-         if [ \"$ran\" = 0 ]; then\n    echo \"this plan is for kvm-net-08, kvm-tuned-01, not $host\" >&2\n    exit 1\nfi\n"
+         if [ \"$ran\" = 0 ]; then\n    echo 'this plan is for kvm-net-08, kvm-tuned-01, not '\"$host\" >&2\n    exit 1\nfi\n"
     ), "{script}");
     // Run on this machine (neither host), the script refuses.
     let ran = Command::new("sh").arg("-c").arg(&script).output().unwrap();

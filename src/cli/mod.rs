@@ -375,7 +375,7 @@ pub(crate) struct ReportOpts {
 /// What `plan` takes: `analyze`'s selection of rules, and its own formats.
 #[derive(clap::Args)]
 pub(crate) struct PlanOpts {
-    /// sh: the script; json: the same plan as data (docs/plan-schema.md).
+    /// sh: the script; json: the same plan as data (docs/plan.md).
     #[arg(long, value_enum, default_value_t = PlanFormat::Sh)]
     format: PlanFormat,
     /// Plan only these rules' fixes: codes, code prefixes (DISK), names or categories.

@@ -10,21 +10,16 @@ use virt_doctor::plan::{self, Plan};
 use super::{config_for, load_catalog, log_window, open_host};
 use crate::cli::{PlanFormat, ReportOpts};
 
-/// Whether `paths` are domain XML (files ending in .xml, or directories
-/// holding them and no host data) rather than host snapshots.
-fn are_domain_files(paths: &[PathBuf]) -> bool {
-    paths.iter().all(|p| {
-        p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"))
-            || (p.is_dir()
-                && std::fs::read_dir(p).is_ok_and(|entries| {
-                    let names: Vec<PathBuf> =
-                        entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                    names
-                        .iter()
-                        .any(|n| n.extension().is_some_and(|e| e == "xml"))
-                        && names.iter().all(|n| n.is_file())
-                }))
-    })
+/// Whether `path` is domain XML: a file ending in .xml, or a directory
+/// with such files in it (as `lint` reads one; a host snapshot has none
+/// at its top).
+fn is_domain_xml(path: &Path) -> bool {
+    let xml = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+    xml(path)
+        || (path.is_dir()
+            && std::fs::read_dir(path).is_ok_and(|mut entries| {
+                entries.any(|e| e.is_ok_and(|e| xml(&e.path()) && e.path().is_file()))
+            }))
 }
 
 pub fn plan(
@@ -41,10 +36,23 @@ pub fn plan(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    if are_domain_files(paths) {
+    let xml = paths.iter().filter(|p| is_domain_xml(p)).count();
+    if xml > 0 && xml < paths.len() {
+        anyhow::bail!(
+            "give domain XML files or host snapshots, not both: {}",
+            shown(paths)
+        );
+    }
+    if xml > 0 {
         let config = config_for(opts, &catalog)?;
         let snap = host.map(open_host).transpose()?;
         let (report, _) = virt_doctor::lint::lint(paths, snap.as_ref(), &catalog, config)?;
+        if !report.skipped_rules.is_empty() {
+            say!(
+                "virt-doctor: {} rules need host facts and were skipped, so their fixes are not planned; give --host SNAPSHOT to run them",
+                report.skipped_rules.len()
+            );
+        }
         let name = snap.as_ref().and(report.target.hostname.clone());
         hosts.push(plan::host_plan(&report, name, shown(paths)));
     } else {

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::findings::{Change, Finding, Severity, Step};
 use crate::report::Report;
 
-/// The plan's JSON contract (docs/plan-schema.md).
+/// The plan's JSON contract (docs/plan.md).
 pub const SCHEMA: &str = "virt-doctor/plan/1";
 
 #[derive(Debug, Serialize)]

@@ -85,6 +85,14 @@ pub fn commands(change: &Change) -> Vec<String> {
     }
 }
 
+/// Text for a comment line: data from the snapshot (a host or domain
+/// name, a path) must not end the comment and start a command.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn comment(out: &mut String, indent: &str, text: &str) {
     for l in text.lines() {
         let _ = if l.is_empty() {
@@ -99,11 +107,14 @@ fn finding(out: &mut String, indent: &str, p: &PlannedFinding) {
     let f = &p.finding;
     let _ = writeln!(
         out,
-        "\n{indent}# {} [{}] {} ({})",
-        f.rule,
-        f.severity.as_str(),
-        f.title,
-        f.subject
+        "\n{indent}# {}",
+        one_line(&format!(
+            "{} [{}] {} ({})",
+            f.rule,
+            f.severity.as_str(),
+            f.title,
+            f.subject
+        ))
     );
     let mut needs: Vec<Need> = p.steps.iter().flat_map(|s| s.step.needs.clone()).collect();
     needs.sort();
@@ -151,7 +162,7 @@ fn part(out: &mut String, function: &str, h: &HostPlan) {
         Some(name) => format!("host {name}, from {}", h.source),
         None => format!("domains of {}, wherever they are defined", h.source),
     };
-    let _ = writeln!(out, "\n# ==== {what} ====");
+    let _ = writeln!(out, "\n# ==== {} ====", one_line(&what));
     let _ = writeln!(out, "{function}() {{");
     let indent = "    ";
     // An empty function body is a syntax error in sh.
@@ -169,7 +180,7 @@ fn part(out: &mut String, function: &str, h: &HostPlan) {
         }
     }
     for d in &h.domains {
-        let _ = writeln!(out, "\n{indent}# ---- domain {} ----", d.name);
+        let _ = writeln!(out, "\n{indent}# ---- domain {} ----", one_line(&d.name));
         for p in &d.changes {
             finding(out, indent, p);
         }
@@ -182,22 +193,25 @@ fn part(out: &mut String, function: &str, h: &HostPlan) {
         for f in &h.without_steps {
             let _ = writeln!(
                 out,
-                "{indent}# {} [{}] {} ({})",
-                f.rule,
-                f.severity.as_str(),
-                f.title,
-                f.subject
+                "{indent}# {}",
+                one_line(&format!(
+                    "{} [{}] {} ({})",
+                    f.rule,
+                    f.severity.as_str(),
+                    f.title,
+                    f.subject
+                ))
             );
         }
     }
     let _ = writeln!(out, "}}");
 }
 
-/// The whole script. `origin` says what it was made from.
+/// The whole script; `generated_by` is the command line that made it.
 pub fn render(plan: &Plan, generated_by: &str) -> String {
     let mut out = String::new();
     out.push_str("#!/bin/sh\n");
-    let _ = writeln!(out, "# Made by {generated_by}.");
+    let _ = writeln!(out, "# Made by {}.", one_line(generated_by));
     out.push_str(
         "# virt-doctor never runs this script and has changed nothing. Read each\n\
          # step, then run it as root on the host it names: each host's part runs\n\
@@ -215,7 +229,8 @@ pub fn render(plan: &Plan, generated_by: &str) -> String {
         part(&mut out, &function, h);
         match &h.host {
             Some(name) => {
-                let short = name.split('.').next().unwrap_or(name);
+                let name = one_line(name);
+                let short = name.split('.').next().unwrap_or(&name);
                 let _ = writeln!(dispatch, "    {}) {function}; ran=1 ;;", quote(short));
             }
             None => anywhere.push(function),
@@ -234,10 +249,14 @@ pub fn render(plan: &Plan, generated_by: &str) -> String {
         out.push_str("ran=0\nhost=$(uname -n)\ncase \"${host%%.*}\" in\n");
         out.push_str(&dispatch);
         out.push_str("esac\n");
+        // The names are data: single-quoted, so nothing in them runs.
         let _ = writeln!(
             out,
-            "if [ \"$ran\" = 0 ]; then\n    echo \"this plan is for {}, not $host\" >&2\n    exit 1\nfi",
-            names.join(", ").replace('"', "")
+            "if [ \"$ran\" = 0 ]; then\n    echo {}\"$host\" >&2\n    exit 1\nfi",
+            quote(&format!(
+                "this plan is for {}, not ",
+                one_line(&names.join(", "))
+            ))
         );
     }
     out
@@ -260,6 +279,39 @@ mod tests {
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
         assert_eq!(quote("$(rm -rf /)"), "'$(rm -rf /)'");
+    }
+
+    #[test]
+    fn names_from_the_snapshot_stay_data() {
+        let plan = Plan {
+            schema: super::super::SCHEMA,
+            hosts: vec![HostPlan {
+                host: Some("evil$(touch /tmp/x)\nrm -rf /".into()),
+                source: "s".into(),
+                host_changes: Vec::new(),
+                domains: Vec::new(),
+                without_steps: Vec::new(),
+            }],
+        };
+        let script = render(&plan, "test");
+        assert!(!script.lines().any(|l| l.starts_with("rm ")), "{script}");
+        assert!(
+            script.contains(
+                "echo 'this plan is for evil$(touch /tmp/x) rm -rf /, not '\"$host\" >&2"
+            ),
+            "{script}"
+        );
+        // Run, it refuses (this machine is not that host) and runs nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("x");
+        let script = script.replace("/tmp/x", marker.to_str().unwrap());
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!marker.exists());
     }
 
     #[test]
