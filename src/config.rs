@@ -65,6 +65,11 @@ pub struct Config {
     /// thread each.
     #[serde(skip)]
     pub rule_threads: Option<usize>,
+    /// There are no host facts (`lint` of domain files without `--host`):
+    /// fix steps that read them would be made from empty facts, so they
+    /// become a note to plan with a host instead.
+    #[serde(skip)]
+    pub without_host: bool,
 }
 
 /// Why a config file could not be used. Each names the file, and the

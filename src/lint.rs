@@ -140,6 +140,7 @@ pub fn lint(
         config
             .disable
             .extend(skipped.iter().map(|s| s.rule.clone()));
+        config.without_host = true;
     }
     let facts = facts::build(&data, statuses, target);
     let a = analysis::with_facts(facts, catalog, &config, Vec::new());

@@ -39,38 +39,15 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{run, say, stderr, stdout};
+use common::{run, say, stderr, stdout, virsh, SYSTEM_URI as URI};
 
-const URI: &str = "qemu:///system";
 const MISTUNED: &str = "vd-e2e-mistuned";
 const TUNED: &str = "vd-e2e-tuned";
 const VNC_PASSWORD: &str = "Vd8e2eP!";
 
-fn virsh(args: &[&str]) -> std::process::Output {
-    Command::new("virsh")
-        .arg("-c")
-        .arg(URI)
-        .args(args)
-        .output()
-        .expect("virsh runs")
-}
-
 /// Why this machine cannot run the test, if it cannot.
 fn unavailable() -> Option<String> {
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not running as root".into());
-    }
-    if Command::new("qemu-img").arg("--version").output().is_err() {
-        return Some("qemu-img is not installed".into());
-    }
-    match Command::new("virsh").args(["-c", URI, "version"]).output() {
-        Err(_) => Some("virsh is not installed".into()),
-        Ok(o) if !o.status.success() => Some(format!(
-            "libvirtd does not answer at {URI}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Ok(_) => None,
-    }
+    common::libvirtd_unavailable(&[("qemu-img", "qemu-img")])
 }
 
 /// Stops and undefines the guests and removes their disks when dropped,

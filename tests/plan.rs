@@ -518,3 +518,58 @@ fn a_plan_of_several_hosts_runs_each_part_on_its_host() {
     assert!(String::from_utf8_lossy(&ran.stderr)
         .contains("this plan is for kvm-net-08, kvm-tuned-01, not "));
 }
+
+/// A site rule whose check reads only the domain still runs in `lint`
+/// of a lone file; a fix step of it that reads host facts is not made from
+/// the empty facts there, but named as needing `--host`.
+#[test]
+fn steps_that_read_host_facts_wait_for_a_host() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("site.toml"),
+        r#"[[rule]]
+code = "SITE001"
+name = "site-emulator-float"
+category = "cpu"
+severity = "warning"
+scope = "domain"
+title = "Emulator threads float"
+when = "domain.emulatorpin == null"
+message = "{domain.name}'s emulator threads float."
+fix = "Pin them to the CPUs nobody is pinned to."
+[[rule.apply]]
+virt_xml = ['--edit', '--cputune', 'emulatorpin.cpuset={cpus(derived.cpus_unpinned)}']
+needs = ['cold-boot']
+"#,
+    )
+    .unwrap();
+    let xml = fixture("hosts/pinning-contention/etc/libvirt/qemu/rt-a.xml");
+    let plan = |host: Option<&Path>| {
+        let mut args = vec![
+            xml.to_str().unwrap(),
+            "--rules-dir",
+            rules.path().to_str().unwrap(),
+            "--select",
+            "SITE001",
+        ];
+        if let Some(h) = host {
+            args.extend(["--host", h.to_str().unwrap()]);
+        }
+        let plan = plan_json(&args);
+        plan["hosts"][0]["domains"][0]["changes"][0]["steps"].clone()
+    };
+    let alone = plan(None);
+    assert_eq!(alone.as_array().unwrap().len(), 1, "{alone}");
+    assert_eq!(alone[0]["kind"], "manual");
+    assert_eq!(
+        alone[0]["text"],
+        "this fix depends on the host's CPUs or memory: plan with --host SNAPSHOT for its commands"
+    );
+    let host = fixture("hosts/pinning-contention");
+    let with_host = plan(Some(&host));
+    assert_eq!(with_host[0]["kind"], "virt_xml", "{with_host}");
+    assert_eq!(
+        with_host[0]["args"],
+        serde_json::json!(["--edit", "--cputune", "emulatorpin.cpuset=0-1,4-31"])
+    );
+}

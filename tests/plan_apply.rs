@@ -31,9 +31,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{run, say, stderr, stdout};
+use common::{run, say, stderr, stdout, virsh, SYSTEM_URI as URI};
 
-const URI: &str = "qemu:///system";
 const PREFIX: &str = "vd-plan-";
 
 /// Domain rules whose fix is not a change to the definition that a
@@ -111,30 +110,8 @@ const NOT_APPLIED: &[(&str, &str)] = &[
     ),
 ];
 
-fn virsh(args: &[&str]) -> std::process::Output {
-    Command::new("virsh")
-        .arg("-c")
-        .arg(URI)
-        .args(args)
-        .output()
-        .expect("virsh runs")
-}
-
 fn unavailable() -> Option<String> {
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not running as root".into());
-    }
-    if Command::new("virt-xml").arg("--version").output().is_err() {
-        return Some("virt-xml is not installed (Debian: virtinst)".into());
-    }
-    match Command::new("virsh").args(["-c", URI, "version"]).output() {
-        Err(_) => Some("virsh is not installed".into()),
-        Ok(o) if !o.status.success() => Some(format!(
-            "libvirtd does not answer at {URI}: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Ok(_) => None,
-    }
+    common::libvirtd_unavailable(&[("virt-xml", "virt-xml (Debian: virtinst)")])
 }
 
 /// Undefines this test's domains when dropped, also on failure.

@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use super::{HostPlan, Plan, PlannedFinding};
+use super::{FindingRef, HostPlan, Plan, PlannedFinding};
 use crate::findings::{Change, Need};
 
 /// A shell word: as it is when it needs no quoting, else single-quoted.
@@ -103,19 +103,20 @@ fn comment(out: &mut String, indent: &str, text: &str) {
     }
 }
 
+/// `CODE [severity] title (subject)`, as every finding is named.
+fn named(f: &FindingRef) -> String {
+    one_line(&format!(
+        "{} [{}] {} ({})",
+        f.rule,
+        f.severity.as_str(),
+        f.title,
+        f.subject
+    ))
+}
+
 fn finding(out: &mut String, indent: &str, p: &PlannedFinding) {
     let f = &p.finding;
-    let _ = writeln!(
-        out,
-        "\n{indent}# {}",
-        one_line(&format!(
-            "{} [{}] {} ({})",
-            f.rule,
-            f.severity.as_str(),
-            f.title,
-            f.subject
-        ))
-    );
+    let _ = writeln!(out, "\n{indent}# {}", named(f));
     let mut needs: Vec<Need> = p.steps.iter().flat_map(|s| s.step.needs.clone()).collect();
     needs.sort();
     needs.dedup();
@@ -191,17 +192,7 @@ fn part(out: &mut String, function: &str, h: &HostPlan) {
             "\n{indent}# ---- findings with no change to make here (their fix is in the report) ----"
         );
         for f in &h.without_steps {
-            let _ = writeln!(
-                out,
-                "{indent}# {}",
-                one_line(&format!(
-                    "{} [{}] {} ({})",
-                    f.rule,
-                    f.severity.as_str(),
-                    f.title,
-                    f.subject
-                ))
-            );
+            let _ = writeln!(out, "{indent}# {}", named(f));
         }
     }
     let _ = writeln!(out, "}}");

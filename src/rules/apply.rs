@@ -85,6 +85,9 @@ pub struct ApplySpec {
     pub needs: Vec<Need>,
     note: Option<Template>,
     last: bool,
+    /// It reads host facts (`host`, `derived`, `domains`, …), which
+    /// `lint` without `--host` does not have.
+    pub reads_host: bool,
 }
 
 impl ApplySpec {
@@ -92,10 +95,6 @@ impl ApplySpec {
     /// test runs against libvirtd).
     pub fn changes_domain(&self) -> bool {
         matches!(self.kind, Kind::VirtXml(_) | Kind::Virsh(_))
-    }
-
-    pub fn is_manual(&self) -> bool {
-        matches!(self.kind, Kind::Manual(_))
     }
 
     /// Every expression and template, for the catalog's variable checks.
@@ -419,6 +418,7 @@ pub(super) fn compile(
         .and_then(|n| template("note", n, &mut problems));
     match kind {
         Some(kind) if problems.is_empty() => Ok(ApplySpec {
+            reads_host: false,
             summary: summary(raw),
             when,
             each,

@@ -880,6 +880,9 @@ fn compile_log(raw: RawLogRule, origin: Origin) -> Result<LogRule, Vec<String>> 
     }
 }
 
+/// The variables that come from a host, not from a domain file.
+const HOST_VARIABLES: &[&str] = &["host", "derived", "domains", "sources", "capture"];
+
 fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     let mut problems = Vec::new();
     check_identity(&raw.code, &raw.name, &raw.category, &mut problems);
@@ -956,8 +959,20 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
     }
     let mut needs_host = false;
     let mut all_vars = Vec::new();
-    for a in &apply {
-        all_vars.push(("apply", a.variables()));
+    // A fix step that reads host facts does not make the rule need a host
+    // (lint still runs it on a lone domain file); the step itself is left
+    // out there instead (`ApplySpec::reads_host`).
+    for a in &mut apply {
+        let vars = a.variables();
+        a.reads_host = vars.iter().any(|v| HOST_VARIABLES.contains(&v.as_str()));
+        for v in vars {
+            if !allowed.contains(v.as_str()) {
+                problems.push(format!(
+                    "apply uses `{v}`, which a rule of scope {} does not have",
+                    raw.scope.as_str()
+                ));
+            }
+        }
     }
     if let Ok(w) = &when {
         all_vars.push(("when", w.variables()));
@@ -986,9 +1001,7 @@ fn compile(raw: RawRule, origin: Origin) -> Result<Rule, Vec<String>> {
         }
     }
     for (what, vars) in all_vars {
-        needs_host |= vars
-            .iter()
-            .any(|v| ["host", "derived", "domains", "sources", "capture"].contains(&v.as_str()));
+        needs_host |= vars.iter().any(|v| HOST_VARIABLES.contains(&v.as_str()));
         for v in vars {
             if !allowed.contains(v.as_str()) {
                 problems.push(format!(

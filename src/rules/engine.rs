@@ -263,7 +263,7 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
                     // Steps are commands, the same in every language. A
                     // step that fails to render is the rule's error; the
                     // finding stands without steps.
-                    match apply_steps(rule, data, f.domain.as_deref()) {
+                    match apply_steps(rule, data, f.domain.as_deref(), config.without_host) {
                         Ok(steps) => f.apply = steps,
                         Err(e) => out.errors.push(RuleError {
                             rule: rule.code.clone(),
@@ -290,10 +290,26 @@ fn apply_steps(
     rule: &Rule,
     data: &Context,
     domain: Option<&str>,
+    without_host: bool,
 ) -> Result<Vec<crate::findings::Step>, String> {
     let mut steps = Vec::new();
+    let mut left_out = false;
     for spec in &rule.apply {
+        if without_host && spec.reads_host {
+            left_out = true;
+            continue;
+        }
         steps.extend(spec.render(data, domain)?);
+    }
+    if left_out {
+        steps.push(crate::findings::Step {
+            change: crate::findings::Change::Manual {
+                text: "this fix depends on the host's CPUs or memory: plan with --host SNAPSHOT for its commands".into(),
+            },
+            needs: Vec::new(),
+            note: None,
+            last: false,
+        });
     }
     Ok(steps)
 }

@@ -235,3 +235,46 @@ pub fn scenario_hosts() -> Vec<PathBuf> {
     assert!(hosts.len() >= 12, "{hosts:?}");
     hosts
 }
+
+/// The libvirtd the end-to-end tests use (tests/libvirt_e2e.rs,
+/// tests/plan_apply.rs): the system instance, as root.
+pub const SYSTEM_URI: &str = "qemu:///system";
+
+/// `virsh -c qemu:///system ARGS`.
+pub fn virsh(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("virsh")
+        .arg("-c")
+        .arg(SYSTEM_URI)
+        .args(args)
+        .output()
+        .expect("virsh runs")
+}
+
+/// Why this machine cannot run a test against libvirtd, if it cannot: not
+/// root, one of `tools` (program, what it is) missing, or libvirtd not
+/// answering at qemu:///system.
+pub fn libvirtd_unavailable(tools: &[(&str, &str)]) -> Option<String> {
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("not running as root".into());
+    }
+    for (program, what) in tools {
+        if std::process::Command::new(program)
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            return Some(format!("{what} is not installed"));
+        }
+    }
+    match std::process::Command::new("virsh")
+        .args(["-c", SYSTEM_URI, "version"])
+        .output()
+    {
+        Err(_) => Some("virsh is not installed".into()),
+        Ok(o) if !o.status.success() => Some(format!(
+            "libvirtd does not answer at {SYSTEM_URI}: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Ok(_) => None,
+    }
+}
