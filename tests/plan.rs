@@ -573,3 +573,24 @@ needs = ['cold-boot']
         serde_json::json!(["--edit", "--cputune", "emulatorpin.cpuset=0-1,4-31"])
     );
 }
+
+/// CPU001 on a guest with NUMA cells: cutting the vCPU count alone would
+/// leave cells naming vCPUs that no longer exist, which libvirt refuses,
+/// so the plan says what to do by hand instead.
+#[test]
+fn fewer_vcpus_on_a_numa_guest_is_done_by_hand() {
+    let plan = plan_json(&[
+        fixture("plan/custom-cpu-numa.xml").to_str().unwrap(),
+        "--host",
+        fixture("hosts/no-kvm").to_str().unwrap(),
+        "--select",
+        "CPU001",
+    ]);
+    let steps = &plan["hosts"][0]["domains"][0]["changes"][0]["steps"];
+    assert_eq!(steps.as_array().unwrap().len(), 1, "{steps}");
+    assert_eq!(steps[0]["kind"], "manual");
+    assert_eq!(
+        steps[0]["text"],
+        "The guest's NUMA cells name every vCPU: give it at most 2 vCPUs and split them over the cells again (virsh edit custom-numa01: <vcpu>, <topology> and each <cell cpus=...>), or libvirt refuses the definition."
+    );
+}

@@ -146,6 +146,40 @@ fn definable(xml: &str) -> String {
         .into_owned()
 }
 
+/// Domains written for this test: (name, file, the host to lint against).
+const EXTRA: &[(&str, &str, &str)] = &[(
+    "custom-numa01",
+    "plan/custom-cpu-numa.xml",
+    "hosts/healthy-2node",
+)];
+
+/// The guest's CPU topology and NUMA cells, as attribute maps.
+type CpuShape = (
+    Option<BTreeMap<String, String>>,
+    Vec<BTreeMap<String, String>>,
+);
+
+fn cpu_shape(xml: &str) -> CpuShape {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let attrs = |n: roxmltree::Node| -> BTreeMap<String, String> {
+        n.attributes()
+            .map(|a| (a.name().to_owned(), a.value().to_owned()))
+            .collect()
+    };
+    let cpu = doc
+        .descendants()
+        .find(|n| n.has_tag_name("cpu") && n.parent().is_some_and(|p| p.has_tag_name("domain")));
+    let topology = cpu
+        .and_then(|c| c.children().find(|n| n.has_tag_name("topology")))
+        .map(attrs);
+    let cells = cpu
+        .into_iter()
+        .flat_map(|c| c.descendants().filter(|n| n.has_tag_name("cell")))
+        .map(attrs)
+        .collect();
+    (topology, cells)
+}
+
 fn json(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_str(&stdout(o))
         .unwrap_or_else(|e| panic!("JSON: {e}\nstdout: {}\nstderr: {}", stdout(o), stderr(o)))
@@ -336,13 +370,33 @@ fn every_domain_fix_applies_in_a_real_libvirtd() {
     let mut defined = Defined(Vec::new());
     let mut fixed: BTreeMap<String, usize> = BTreeMap::new();
     let mut offline: Vec<String> = Vec::new();
+    // Every scenario host's domains, and the domains written for this
+    // test (fixtures/plan/), each with the host it is linted against.
+    let mut cases: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     for host in common::scenario_hosts() {
-        let host_fixes = host_plan_rules(&host);
         let facts = json(&run(&["facts", host.to_str().unwrap()]));
         for d in facts["domains"].as_array().unwrap() {
-            let name = d["name"].as_str().unwrap();
-            let path: PathBuf = host.join(format!("etc/libvirt/qemu/{name}.xml"));
-            let Ok(xml) = std::fs::read_to_string(&path) else {
+            let name = d["name"].as_str().unwrap().to_owned();
+            let path = host.join(format!("etc/libvirt/qemu/{name}.xml"));
+            cases.push((host.clone(), name, path));
+        }
+    }
+    for (name, file, host) in EXTRA {
+        cases.push((
+            common::fixture(host),
+            name.to_string(),
+            common::fixture(file),
+        ));
+    }
+    let mut host_fixes_of: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+    {
+        for (host, name, path) in &cases {
+            let (host, name) = (host.clone(), name.as_str());
+            let host_fixes = host_fixes_of
+                .entry(host.clone())
+                .or_insert_with(|| host_plan_rules(&host))
+                .clone();
+            let Ok(xml) = std::fs::read_to_string(path) else {
                 continue;
             };
             let before = work.path().join(format!("{PREFIX}{name}.xml"));
@@ -449,6 +503,19 @@ fn every_domain_fix_applies_in_a_real_libvirtd() {
                 "fixing {full} ({}) made new warnings: {new:?}",
                 host.display()
             );
+            // What the guest sees of its CPUs stays, unless a fix is about
+            // exactly that (the vCPU count, the topology).
+            if !planned
+                .iter()
+                .any(|(r, _)| ["CPU001", "CPU006"].contains(r))
+            {
+                let shape = |f: &Path| cpu_shape(&std::fs::read_to_string(f).unwrap());
+                assert_eq!(
+                    shape(&before),
+                    shape(&after),
+                    "fixing {full} changed its guest CPU topology or NUMA cells"
+                );
+            }
         }
     }
     say(&format!(
