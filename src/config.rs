@@ -70,6 +70,11 @@ pub struct Config {
     /// become a note to plan with a host instead.
     #[serde(skip)]
     pub without_host: bool,
+    /// Render each finding's fix steps (`plan`). Off for every other
+    /// command: the steps are not reported, and on a host with thousands
+    /// of findings their templates are work for nothing.
+    #[serde(skip)]
+    pub fix_steps: bool,
 }
 
 /// Why a config file could not be used. Each names the file, and the

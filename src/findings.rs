@@ -71,8 +71,9 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<usize>,
     /// The fix as changes a machine can make (`virt-doctor plan`), in the
-    /// order they are made; empty where the rule has none. Not part of
-    /// the report contract: `plan --format json` is where they are read.
+    /// order they are made; empty where the rule has none, and unless the
+    /// config asks for them (`Config::fix_steps`). Not part of the report
+    /// contract: `plan --format json` is where they are read.
     #[serde(default, skip_serializing)]
     pub apply: Vec<Step>,
 }

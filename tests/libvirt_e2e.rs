@@ -335,18 +335,7 @@ fn domain_findings(report: &serde_json::Value) -> BTreeMap<String, BTreeSet<Stri
 }
 
 fn all_findings(report: &serde_json::Value) -> BTreeSet<(String, String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["subject"].as_str().unwrap().to_owned(),
-                f["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    common::findings_with(report, "message")
 }
 
 fn json_of(out: &std::process::Output) -> serde_json::Value {

@@ -187,18 +187,7 @@ fn json(o: &std::process::Output) -> serde_json::Value {
 
 /// `(rule, subject, severity)` of a lint report's findings.
 fn findings(report: &serde_json::Value) -> BTreeSet<(String, String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["subject"].as_str().unwrap().to_owned(),
-                f["severity"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    common::findings_with(report, "severity")
 }
 
 fn lint(file: &Path, host: &Path) -> serde_json::Value {

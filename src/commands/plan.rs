@@ -44,7 +44,8 @@ pub fn plan(
         );
     }
     if xml > 0 {
-        let config = config_for(opts, &catalog)?;
+        let mut config = config_for(opts, &catalog)?;
+        config.fix_steps = true;
         let snap = host.map(open_host).transpose()?;
         let (report, _) = virt_doctor::lint::lint(paths, snap.as_ref(), &catalog, config)?;
         if !report.skipped_rules.is_empty() {
@@ -62,7 +63,8 @@ pub fn plan(
                 shown(paths)
             );
         }
-        let config = config_for(opts, &catalog)?;
+        let mut config = config_for(opts, &catalog)?;
+        config.fix_steps = true;
         let window = log_window(opts)?;
         for path in paths {
             let snap = open_host(path)?;

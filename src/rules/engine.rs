@@ -259,7 +259,7 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
             }
             let data = data_ctx.as_ref().unwrap_or(&ctx);
             match check(rule, &ctx, data, subject.domain.clone(), config.lang) {
-                Ok(Some(mut f)) => {
+                Ok(Some(mut f)) if config.fix_steps && !rule.apply.is_empty() => {
                     // Steps are commands, the same in every language. A
                     // step that fails to render is the rule's error; the
                     // finding stands without steps.
@@ -273,6 +273,7 @@ fn run_rules(rules: &[&Rule], bound: &Bound, config: &Config) -> Evaluation {
                     }
                     out.findings.push(f)
                 }
+                Ok(Some(f)) => out.findings.push(f),
                 Ok(None) => {}
                 Err(e) => out.errors.push(RuleError {
                     rule: rule.code.clone(),

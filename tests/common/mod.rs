@@ -137,6 +137,25 @@ pub fn rules_and_subjects(report: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// (rule, subject, `field`) of each finding of a JSON report.
+pub fn findings_with(
+    report: &serde_json::Value,
+    field: &str,
+) -> std::collections::BTreeSet<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap().to_owned(),
+                f[field].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Run the virt-doctor binary in the repository root, as in a pipe: no
 /// colour, and the width a pipe gets whatever the caller's COLUMNS.
 pub fn run(args: &[&str]) -> std::process::Output {
